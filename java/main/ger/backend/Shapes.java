@@ -1,0 +1,50 @@
+package ger.backend;
+
+/** Shape checks at the Backend boundary: one message format for every backend. */
+public final class Shapes {
+    private Shapes() {
+    }
+
+    /** Fails unless t is rows x cols. */
+    public static void require(String op, String what, Tensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw new IllegalArgumentException(
+                    op + ": " + what + " is " + t.shape() + ", expected " + rows + " x " + cols);
+        }
+    }
+
+    /** Fails unless a and b have the same shape. */
+    public static void same(String op, Tensor a, Tensor b) {
+        if (a.rows() != b.rows() || a.cols() != b.cols()) {
+            throw new IllegalArgumentException(op + ": shapes differ, " + a.shape() + " vs " + b.shape());
+        }
+    }
+
+    /** Fails unless t is square. */
+    public static void square(String op, Tensor t) {
+        if (t.rows() != t.cols()) {
+            throw new IllegalArgumentException(op + ": expected a square matrix, got " + t.shape());
+        }
+    }
+
+    /** Fails unless 1 <= k <= max. */
+    public static void rank(String op, int k, int max) {
+        if (k < 1 || k > max) {
+            throw new IllegalArgumentException(op + ": k = " + k + " outside 1.." + max);
+        }
+    }
+
+    /** Checks c = op(a) op(b) shapes and returns {m, n, k}. */
+    public static int[] gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb) {
+            throw new IllegalArgumentException("gemm: inner dimensions differ, op(a) " + m + " x " + k
+                    + ", op(b) " + kb + " x " + n);
+        }
+        require("gemm", "c", c, m, n);
+        return new int[] {m, n, k};
+    }
+}

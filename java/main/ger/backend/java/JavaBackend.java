@@ -1,0 +1,488 @@
+package ger.backend.java;
+
+import ger.backend.Backend;
+import ger.backend.Eigen;
+import ger.backend.NotPositiveDefiniteException;
+import ger.backend.Shapes;
+import ger.backend.Svd;
+import ger.backend.Tensor;
+import ger.tensor.Matrix;
+
+import java.lang.foreign.MemorySegment;
+import java.util.stream.IntStream;
+
+/**
+ * The pure-Java reference backend: straightforward loops, double accumulation in reductions and
+ * factorisations, so each operation is obviously right. Only GEMM is tuned ({@link Gemm}), since
+ * every method spends its time there. Its tensors are host {@link Matrix} objects.
+ */
+public final class JavaBackend implements Backend {
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public String device() {
+        return "host CPU, " + Runtime.getRuntime().availableProcessors() + " threads";
+    }
+
+    static Matrix m(Tensor t) {
+        if (t instanceof Matrix mat) {
+            return mat;
+        }
+        throw new IllegalArgumentException("java backend got a tensor of another backend: " + t);
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        return Matrix.zeros(rows, cols);
+    }
+
+    @Override
+    public Tensor upload(Matrix host) {
+        return host.copy();
+    }
+
+    @Override
+    public void download(Tensor src, Matrix dst) {
+        Shapes.same("download", src, dst);
+        MemorySegment.copy(m(src).segment(), 0, dst.segment(), 0, dst.byteSize());
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
+                || srcRow + count > src.rows() || dstRow + count > dst.rows()) {
+            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + (srcRow + count) + ") of "
+                    + src.shape() + " to [" + dstRow + ", " + (dstRow + count) + ") of " + dst.shape());
+        }
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        MemorySegment.copy(m(src).segment(), srcRow * rowBytes, m(dst).segment(), dstRow * rowBytes, count * rowBytes);
+    }
+
+    @Override
+    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
+        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
+        for (int i = 0; i < rows.length; i++) {
+            copyRows(src, rows[i], dst, i, 1);
+        }
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst) {
+        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+        Matrix s = m(src);
+        Matrix d = m(dst);
+        for (int i = 0; i < s.rows(); i++) {
+            for (int j = 0; j < s.cols(); j++) {
+                d.set(j, i, s.get(i, j));
+            }
+        }
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        Matrix a = m(t);
+        for (long i = 0, n = a.size(); i < n; i++) {
+            a.setFlat(i, value);
+        }
+    }
+
+    // ---------------------------------------------------------------- BLAS
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        Shapes.gemm(a, transA, b, transB, c);
+        Gemm.gemm(transA, transB, alpha, m(a), m(b), beta, m(c));
+    }
+
+    @Override
+    public void gram(Tensor x, float beta, Tensor c) {
+        Shapes.require("gram", "c", c, x.cols(), x.cols());
+        Gemm.gemm(true, false, 1f, m(x), m(x), beta, m(c));
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        Shapes.same("axpy", x, y);
+        Matrix a = m(x);
+        Matrix b = m(y);
+        for (long i = 0, n = a.size(); i < n; i++) {
+            b.setFlat(i, alpha * a.getFlat(i) + b.getFlat(i));
+        }
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        Matrix a = m(x);
+        for (long i = 0, n = a.size(); i < n; i++) {
+            a.setFlat(i, alpha * a.getFlat(i));
+        }
+    }
+
+    // ---------------------------------------------------------------- factorisations
+
+    @Override
+    public void cholesky(Tensor t) {
+        Shapes.square("cholesky", t);
+        Matrix a = m(t);
+        int d = a.rows();
+        double[][] l = Dense.toDouble(a);
+        for (int j = 0; j < d; j++) {
+            double diag = l[j][j];
+            for (int p = 0; p < j; p++) {
+                diag -= l[j][p] * l[j][p];
+            }
+            if (!(diag > 0)) {
+                throw new NotPositiveDefiniteException(j, d);
+            }
+            double ljj = Math.sqrt(diag);
+            l[j][j] = ljj;
+            final int col = j;
+            IntStream.range(j + 1, d).parallel().forEach(i -> {
+                double s = l[i][col];
+                double[] li = l[i];
+                double[] lj = l[col];
+                for (int p = 0; p < col; p++) {
+                    s -= li[p] * lj[p];
+                }
+                li[col] = s / ljj;
+            });
+        }
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < d; j++) {
+                a.set(i, j, j <= i ? (float) l[i][j] : 0f);
+            }
+        }
+    }
+
+    @Override
+    public void triangularSolve(Tensor lt, boolean transposeL, Tensor bt) {
+        Shapes.square("triangularSolve", lt);
+        Shapes.require("triangularSolve", "b", bt, lt.rows(), bt.cols());
+        double[][] l = Dense.toDouble(m(lt));
+        Matrix b = m(bt);
+        int d = l.length;
+        IntStream.range(0, b.cols()).parallel().forEach(c -> {
+            double[] x = new double[d];
+            for (int i = 0; i < d; i++) {
+                x[i] = b.get(i, c);
+            }
+            if (!transposeL) {
+                for (int i = 0; i < d; i++) {
+                    double s = x[i];
+                    for (int p = 0; p < i; p++) {
+                        s -= l[i][p] * x[p];
+                    }
+                    x[i] = s / l[i][i];
+                }
+            } else {
+                for (int i = d - 1; i >= 0; i--) {
+                    double s = x[i];
+                    for (int p = i + 1; p < d; p++) {
+                        s -= l[p][i] * x[p];
+                    }
+                    x[i] = s / l[i][i];
+                }
+            }
+            for (int i = 0; i < d; i++) {
+                b.set(i, c, (float) x[i]);
+            }
+        });
+    }
+
+    @Override
+    public Eigen symmetricEigenTopK(Tensor st, int k) {
+        Shapes.square("symmetricEigenTopK", st);
+        Shapes.rank("symmetricEigenTopK", k, st.rows());
+        SymmetricEigen e = SymmetricEigen.of(Dense.toDouble(m(st)));
+        int d = st.rows();
+        Matrix vectors = Matrix.zeros(d, k);
+        double[] values = new double[k];
+        for (int j = 0; j < k; j++) {
+            int src = d - 1 - j; // SymmetricEigen sorts ascending
+            values[j] = e.values()[src];
+            for (int i = 0; i < d; i++) {
+                vectors.set(i, j, (float) e.vectors()[i][src]);
+            }
+        }
+        return new Eigen(values, vectors);
+    }
+
+    /** Through the eigendecomposition of the smaller Gram matrix, in double. */
+    @Override
+    public Svd svd(Tensor at, int k) {
+        Matrix a = m(at);
+        int rows = a.rows();
+        int cols = a.cols();
+        Shapes.rank("svd", k, Math.min(rows, cols));
+        boolean wide = rows < cols;
+        double[][] x = Dense.toDouble(wide ? a : a.transpose()); // r x c with r <= c
+        int r = x.length;
+        double[][] gram = new double[r][r];
+        IntStream.range(0, r).parallel().forEach(i -> {
+            for (int j = 0; j <= i; j++) {
+                double s = 0;
+                double[] xi = x[i];
+                double[] xj = x[j];
+                for (int p = 0; p < xi.length; p++) {
+                    s += xi[p] * xj[p];
+                }
+                gram[i][j] = s;
+            }
+        });
+        for (int i = 0; i < r; i++) {
+            for (int j = i + 1; j < r; j++) {
+                gram[i][j] = gram[j][i];
+            }
+        }
+        SymmetricEigen e = SymmetricEigen.of(gram);
+        double[] s = new double[k];
+        Matrix small = Matrix.zeros(r, k); // left vectors of x
+        Matrix big = Matrix.zeros(k, x[0].length); // right vectors of x, as rows
+        for (int j = 0; j < k; j++) {
+            int src = r - 1 - j;
+            double sigma = Math.sqrt(Math.max(0, e.values()[src]));
+            s[j] = sigma;
+            double[] v = new double[r];
+            for (int i = 0; i < r; i++) {
+                v[i] = e.vectors()[i][src];
+                small.set(i, j, (float) v[i]);
+            }
+            double[] w = new double[x[0].length];
+            for (int i = 0; i < r; i++) {
+                for (int p = 0; p < w.length; p++) {
+                    w[p] += v[i] * x[i][p];
+                }
+            }
+            double norm = 0;
+            for (double wp : w) {
+                norm += wp * wp;
+            }
+            norm = Math.sqrt(norm);
+            for (int p = 0; p < w.length; p++) {
+                big.set(j, p, norm > 0 ? (float) (w[p] / norm) : 0f);
+            }
+        }
+        if (wide) {
+            return new Svd(small, s, big);
+        }
+        Matrix u = big.transpose();
+        Matrix vt = small.transpose();
+        big.close();
+        small.close();
+        return new Svd(u, s, vt);
+    }
+
+    // ---------------------------------------------------------------- element-wise and reductions
+
+    @Override
+    public void addBiasRelu(Tensor at, Tensor biasT, boolean relu) {
+        Shapes.require("addBiasRelu", "bias", biasT, 1, at.cols());
+        Matrix a = m(at);
+        Matrix bias = m(biasT);
+        IntStream.range(0, a.rows()).parallel().forEach(i -> {
+            for (int j = 0; j < a.cols(); j++) {
+                float v = a.get(i, j) + bias.get(0, j);
+                a.set(i, j, relu ? Math.max(0f, v) : v);
+            }
+        });
+    }
+
+    @Override
+    public void addRowVector(Tensor xt, float alpha, Tensor vt) {
+        Shapes.require("addRowVector", "v", vt, 1, xt.cols());
+        Matrix x = m(xt);
+        Matrix v = m(vt);
+        for (int i = 0; i < x.rows(); i++) {
+            for (int j = 0; j < x.cols(); j++) {
+                x.set(i, j, x.get(i, j) + alpha * v.get(0, j));
+            }
+        }
+    }
+
+    @Override
+    public void columnMeans(Tensor xt, Tensor means) {
+        columnSums(xt, means);
+        scale(means, 1f / xt.rows());
+    }
+
+    @Override
+    public void columnSums(Tensor xt, Tensor sumsT) {
+        Shapes.require("columnSums", "sums", sumsT, 1, xt.cols());
+        Matrix x = m(xt);
+        Matrix sums = m(sumsT);
+        double[] acc = new double[x.cols()];
+        for (int i = 0; i < x.rows(); i++) {
+            for (int j = 0; j < x.cols(); j++) {
+                acc[j] += x.get(i, j);
+            }
+        }
+        for (int j = 0; j < acc.length; j++) {
+            sums.set(0, j, (float) acc[j]);
+        }
+    }
+
+    @Override
+    public void addDiagonal(Tensor at, float value) {
+        Shapes.square("addDiagonal", at);
+        Matrix a = m(at);
+        for (int i = 0; i < a.rows(); i++) {
+            a.set(i, i, a.get(i, i) + value);
+        }
+    }
+
+    @Override
+    public double trace(Tensor at) {
+        Shapes.square("trace", at);
+        Matrix a = m(at);
+        double s = 0;
+        for (int i = 0; i < a.rows(); i++) {
+            s += a.get(i, i);
+        }
+        return s;
+    }
+
+    @Override
+    public double squaredError(Tensor at, Tensor bt) {
+        Shapes.same("squaredError", at, bt);
+        Matrix a = m(at);
+        Matrix b = m(bt);
+        double s = 0;
+        for (long i = 0, n = a.size(); i < n; i++) {
+            double d = (double) a.getFlat(i) - b.getFlat(i);
+            s += d * d;
+        }
+        return s;
+    }
+
+    @Override
+    public double squaredNorm(Tensor at) {
+        Matrix a = m(at);
+        double s = 0;
+        for (long i = 0, n = a.size(); i < n; i++) {
+            double v = a.getFlat(i);
+            s += v * v;
+        }
+        return s;
+    }
+
+    @Override
+    public double errorGradient(Tensor outT, Tensor targetT, float scale, Tensor deltaT) {
+        Shapes.same("errorGradient", outT, targetT);
+        Shapes.same("errorGradient", outT, deltaT);
+        Matrix out = m(outT);
+        Matrix target = m(targetT);
+        Matrix delta = m(deltaT);
+        double s = 0;
+        for (long i = 0, n = out.size(); i < n; i++) {
+            float d = out.getFlat(i) - target.getFlat(i);
+            s += (double) d * d;
+            delta.setFlat(i, scale * d);
+        }
+        return s;
+    }
+
+    @Override
+    public void reluBackward(Tensor gradT, Tensor activationT) {
+        Shapes.same("reluBackward", gradT, activationT);
+        Matrix grad = m(gradT);
+        Matrix act = m(activationT);
+        for (long i = 0, n = grad.size(); i < n; i++) {
+            if (act.getFlat(i) <= 0f) {
+                grad.setFlat(i, 0f);
+            }
+        }
+    }
+
+    @Override
+    public double reluPenalty(Tensor yPrimeT, Tensor preActT, float lambda, Tensor zT) {
+        Shapes.same("reluPenalty", yPrimeT, preActT);
+        Shapes.same("reluPenalty", yPrimeT, zT);
+        Matrix yPrime = m(yPrimeT);
+        Matrix preAct = m(preActT);
+        Matrix z = m(zT);
+        double objective = 0;
+        for (long i = 0, n = z.size(); i < n; i++) {
+            float y = yPrime.getFlat(i);
+            float t = Math.max(0f, preAct.getFlat(i));
+            float z0 = Math.min(0f, y);
+            float cost0 = t * t + lambda * (z0 - y) * (z0 - y);
+            float z1 = Math.max(0f, (lambda * y + t) / (1 + lambda));
+            float cost1 = (t - z1) * (t - z1) + lambda * (z1 - y) * (z1 - y);
+            boolean positive = cost1 <= cost0;
+            z.setFlat(i, positive ? z1 : z0);
+            objective += positive ? cost1 : cost0;
+        }
+        return objective;
+    }
+
+    @Override
+    public long[] topkCorrect(Tensor logitsT, int[] labels, int[] ks) {
+        if (labels.length != logitsT.rows()) {
+            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + logitsT.rows() + " rows");
+        }
+        Matrix logits = m(logitsT);
+        long[] correct = new long[ks.length];
+        for (int i = 0; i < logits.rows(); i++) {
+            int label = labels[i];
+            float target = logits.get(i, label);
+            int above = 0; // entries ranked ahead of the label; ties count against
+            for (int j = 0; j < logits.cols(); j++) {
+                if (j != label && logits.get(i, j) >= target) {
+                    above++;
+                }
+            }
+            for (int q = 0; q < ks.length; q++) {
+                if (above < ks[q]) {
+                    correct[q]++;
+                }
+            }
+        }
+        return correct;
+    }
+
+    // ---------------------------------------------------------------- the low-rank FC layer
+
+    @Override
+    public void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out) {
+        gemm(false, true, 1f, h, q, 0f, qh);
+        gemm(false, true, 1f, qh, p, 0f, out);
+        addBiasRelu(out, bias, relu);
+    }
+
+    @Override
+    public void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
+                                Tensor dq, Tensor dp, Tensor dbias, Tensor dh) {
+        gemm(true, false, 1f, delta, qh, 0f, dp);
+        gemm(false, false, 1f, delta, p, 0f, gp);
+        gemm(true, false, 1f, gp, h, 0f, dq);
+        columnSums(delta, dbias);
+        if (dh != null) {
+            gemm(false, false, 1f, gp, q, 0f, dh);
+        }
+    }
+
+    @Override
+    public void sgdUpdate(Tensor paramT, Tensor gradT, Tensor velocityT, float lr, float momentum, float weightDecay) {
+        Shapes.same("sgdUpdate", paramT, gradT);
+        Shapes.same("sgdUpdate", paramT, velocityT);
+        Matrix param = m(paramT);
+        Matrix grad = m(gradT);
+        Matrix v = m(velocityT);
+        for (long i = 0, n = param.size(); i < n; i++) {
+            float w = param.getFlat(i);
+            float vi = momentum * v.getFlat(i) + grad.getFlat(i) + weightDecay * w;
+            v.setFlat(i, vi);
+            param.setFlat(i, w - lr * vi);
+        }
+    }
+
+    @Override
+    public void close() {
+    }
+}

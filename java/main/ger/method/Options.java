@@ -1,0 +1,111 @@
+package ger.method;
+
+import ger.GerException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Every knob of the methods, with the defaults of ../shared/GER.md. Immutable; change one with the
+ * with* methods.
+ *
+ * @param schedule      AS's lambda schedule, e.g. 0.01 x 25 then 1 x 25
+ * @param ridge         the Cholesky ridge, relative to the mean diagonal of the Gram matrix
+ * @param eigenSolver   how AS finds the top-k eigenvectors: FULL (backend eigendecomposition every
+ *                      iteration), SUBSPACE (warm-started subspace iteration), AUTO (the faster)
+ * @param epochs        global stage epochs (0 skips it)
+ * @param lr            global stage initial learning rate (halved on divergence, and every lrHalvingEpochs)
+ * @param momentum      SGD momentum
+ * @param weightDecay   on the factors, not on biases
+ * @param batch         minibatch rows
+ * @param lrHalvingEpochs halve the rate every this many epochs
+ * @param beta          weight of the intermediate FC outputs' errors in the global loss (0 = final only)
+ * @param pqCentroids   PQ's centroids per sub-space (256: byte codes)
+ * @param pqIterations  cap on PQ's Lloyd iterations
+ * @param seed          shuffling, k-means++ and anything else random
+ */
+public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigenSolver, int epochs, double lr,
+                      double momentum, double weightDecay, int batch, int lrHalvingEpochs, double beta,
+                      int pqCentroids, int pqIterations, long seed) {
+
+    public enum EigenSolver { AUTO, FULL, SUBSPACE }
+
+    /** lambda for this many iterations. */
+    public record LambdaStep(double lambda, int iterations) {
+    }
+
+    public Options {
+        schedule = List.copyOf(schedule);
+        if (ridge <= 0 || !Double.isFinite(ridge)) {
+            throw new GerException("--ridge must be positive, got " + ridge);
+        }
+        if (epochs < 0) {
+            throw new GerException("--epochs must be >= 0, got " + epochs);
+        }
+        if (!(lr > 0)) {
+            throw new GerException("--lr must be positive, got " + lr);
+        }
+        if (batch < 1) {
+            throw new GerException("--batch must be >= 1, got " + batch);
+        }
+        if (beta < 0) {
+            throw new GerException("--beta must be >= 0, got " + beta);
+        }
+    }
+
+    public static Options defaults() {
+        return new Options(parseSchedule("0.01x25,1x25"), 1e-3, EigenSolver.AUTO, 20, 0.01, 0.9, 5e-4, 256, 10,
+                0.0, 256, 100, 42L);
+    }
+
+    /** "0.01x25,1x25" -> [(0.01, 25), (1, 25)]. */
+    public static List<LambdaStep> parseSchedule(String text) {
+        List<LambdaStep> steps = new ArrayList<>();
+        for (String part : text.split(",")) {
+            String[] lx = part.trim().toLowerCase().split("x");
+            try {
+                if (lx.length != 2) {
+                    throw new NumberFormatException();
+                }
+                double lambda = Double.parseDouble(lx[0]);
+                int iterations = Integer.parseInt(lx[1]);
+                if (!(lambda > 0) || iterations < 0) {
+                    throw new NumberFormatException();
+                }
+                steps.add(new LambdaStep(lambda, iterations));
+            } catch (NumberFormatException e) {
+                throw new GerException("bad lambda schedule '" + text + "': each step is LAMBDAxITERATIONS, "
+                        + "lambda > 0, e.g. 0.01x25,1x25");
+            }
+        }
+        return steps;
+    }
+
+    public Options withSchedule(List<LambdaStep> s) {
+        return new Options(s, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+    }
+
+    public Options withRidge(double r) {
+        return new Options(schedule, r, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+    }
+
+    public Options withEigenSolver(EigenSolver e) {
+        return new Options(schedule, ridge, e, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+    }
+
+    public Options withGlobal(int epochs, double lr, int batch, double beta) {
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+    }
+
+    public Options withSgd(double momentum, double weightDecay, int lrHalvingEpochs) {
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+    }
+
+    public Options withPq(int centroids, int iterations) {
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, centroids, iterations, seed);
+    }
+
+    public Options withSeed(long s) {
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, s);
+    }
+}
