@@ -1,0 +1,72 @@
+package ger.backend;
+
+import ger.GerException;
+import ger.backend.cuda.CudaBackend;
+import ger.backend.java.JavaBackend;
+import ger.backend.opencl.OpenClBackend;
+
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/** Opens a backend from its CLI spec: java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto. */
+public final class Backends {
+    private Backends() {
+    }
+
+    /**
+     * @param spec   the --backend value
+     * @param notice told which backend auto took and why it passed over the others
+     */
+    public static Backend open(String spec, Consumer<String> notice) {
+        String s = spec.trim().toLowerCase();
+        if (s.equals("java")) {
+            return new JavaBackend();
+        }
+        if (s.equals("cuda") || s.startsWith("cuda:")) {
+            int device = s.equals("cuda") ? 0 : parseIndex(spec, s.substring(5));
+            Optional<String> missing = CudaBackend.unavailableReason();
+            if (missing.isPresent()) {
+                throw new GerException("--backend " + spec + ": " + missing.get());
+            }
+            return new CudaBackend(device);
+        }
+        if (s.equals("opencl") || s.startsWith("opencl:")) {
+            Optional<String> missing = OpenClBackend.unavailableReason();
+            if (missing.isPresent()) {
+                throw new GerException("--backend " + spec + ": " + missing.get());
+            }
+            return OpenClBackend.open(spec);
+        }
+        if (s.equals("auto")) {
+            return auto(notice);
+        }
+        throw new GerException("unknown --backend '" + spec + "' (expected java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto)");
+    }
+
+    /**
+     * The fastest backend present: CUDA, then OpenCL on a GPU, then java. OpenCL on a CPU (PoCL) is
+     * passed over: the java backend is as fast there and does the factorisations itself anyway.
+     */
+    private static Backend auto(Consumer<String> notice) {
+        Optional<String> noCuda = CudaBackend.unavailableReason();
+        if (noCuda.isEmpty()) {
+            notice.accept("backend auto: cuda");
+            return new CudaBackend(0);
+        }
+        Optional<String> noGpuOpenCl = OpenClBackend.unavailableGpuReason();
+        if (noGpuOpenCl.isEmpty()) {
+            notice.accept("backend auto: opencl (no cuda: " + noCuda.get() + ")");
+            return OpenClBackend.open("opencl");
+        }
+        notice.accept("backend auto: java (no cuda: " + noCuda.get() + "; no OpenCL GPU: " + noGpuOpenCl.get() + ")");
+        return new JavaBackend();
+    }
+
+    private static int parseIndex(String spec, String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new GerException("--backend " + spec + ": '" + text + "' is not a device index");
+        }
+    }
+}

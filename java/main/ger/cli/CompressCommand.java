@@ -1,0 +1,134 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.io.ModelFiles;
+import ger.method.CompressionResult;
+import ger.method.CompressionSession;
+import ger.method.MethodName;
+import ger.model.CompressedLayer;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "compress", mixinStandardHelpOptions = true,
+        description = "Compress an FC stack with one method and write it as a safetensors file.")
+final class CompressCommand implements Callable<Integer> {
+    @Mixin
+    ModelMixin model;
+
+    @Option(names = "--calib", required = true, paramLabel = "X.npy",
+            description = "calibration rows (n x input features, .npy or IDX); no labels needed")
+    Path calib;
+
+    @Option(names = "--method", required = true, description = "lrd, as, ger-ic, ger, pq or bin")
+    String method;
+
+    @Option(names = "--rank", description = "k, for lrd, as, ger-ic and ger")
+    Integer rank;
+
+    @Option(names = "--pq-dim", defaultValue = "4", description = "PQ sub-vector dimension: 1, 2, 4 or 8 (default ${DEFAULT-VALUE})")
+    int pqDim;
+
+    @Option(names = "--out", required = true, paramLabel = "C.safetensors", description = "the compressed model")
+    Path out;
+
+    @Option(names = "--report", paramLabel = "R.json", description = "a JSON report of the job")
+    Path report;
+
+    @Mixin
+    BackendMixin backend;
+
+    @Mixin
+    MethodOptionsMixin options;
+
+    @Override
+    public Integer call() {
+        MethodName m = MethodName.parse(method);
+        int knob = knob(m, rank, pqDim);
+        FcStack stack = model.load();
+        Matrix x = Inputs.features(calib);
+        long started = System.nanoTime();
+        try (Backend b = backend.open();
+             CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), new TerminalProgress())) {
+            CompressionResult result = session.compress(m, knob);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ModelFiles.saveCompressed(out, result.model());
+            System.out.printf("%s: %s, compression rate %.2fx, output relative error %.4f on %d calibration rows, %.1f s on %s%n",
+                    out, m, result.model().compressionRate(), result.outputRelError(), x.rows(), seconds, b.name());
+            result.notes().forEach(n -> System.out.println("note: " + n));
+            if (report != null) {
+                Json.write(report, report(m, knob, result, b, seconds, x.rows()));
+            }
+        }
+        return 0;
+    }
+
+    /** The rank or PQ dimension a method needs, checked. */
+    static int knob(MethodName m, Integer rank, int pqDim) {
+        if (m.isLowRank()) {
+            if (rank == null) {
+                throw new GerException("--method " + m + " needs --rank K");
+            }
+            if (rank < 1) {
+                throw new GerException("--rank must be >= 1, got " + rank);
+            }
+            return rank;
+        }
+        if (m == MethodName.PQ && !List.of(1, 2, 4, 8).contains(pqDim)) {
+            throw new GerException("--pq-dim must be 1, 2, 4 or 8, got " + pqDim);
+        }
+        return m == MethodName.PQ ? pqDim : 0;
+    }
+
+    /** The report JSON: what was asked, what came out, how long it took. */
+    static Map<String, Object> report(MethodName m, int knob, CompressionResult r, Backend b, double seconds, int calibRows) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("method", m.cliName());
+        json.put("rank", m.isLowRank() ? knob : null);
+        if (m == MethodName.PQ) {
+            json.put("pq_dim", knob);
+        }
+        json.put("compression_rate", r.model().compressionRate());
+        List<Map<String, Object>> layers = new ArrayList<>();
+        for (CompressedLayer l : r.model().layers()) {
+            Map<String, Object> layer = new LinkedHashMap<>();
+            layer.put("name", l.name());
+            layer.put("form", form(l));
+            layer.put("rank", l.rank());
+            layer.put("shape", List.of(l.out(), l.in()));
+            layer.put("rate", l.rate());
+            layers.add(layer);
+        }
+        json.put("layers", layers);
+        json.put("output_rel_error", r.outputRelError());
+        json.put("calibration_rows", calibRows);
+        json.put("seconds", seconds);
+        json.put("phase_seconds", r.phaseSeconds());
+        json.put("epoch_loss", r.epochLoss());
+        json.put("settled_lr", r.settledLr());
+        json.put("notes", r.notes());
+        json.put("backend", b.name());
+        json.put("device", b.device());
+        json.put("version", Main.VERSION);
+        return json;
+    }
+
+    static String form(CompressedLayer l) {
+        return switch (l) {
+            case CompressedLayer.Dense d -> "dense";
+            case CompressedLayer.LowRank lr -> "lowrank";
+            case CompressedLayer.ProductQuantized pq -> "pq";
+            case CompressedLayer.Binarized bin -> "bin";
+        };
+    }
+}

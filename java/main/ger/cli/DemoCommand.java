@@ -1,0 +1,112 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.io.Idx;
+import ger.io.ModelFiles;
+import ger.method.Options;
+import ger.method.TrainOptions;
+import ger.method.Trainer;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "The embedded default: the Fashion-MNIST MLP 784-1024-1024-10 (loaded from the jar, or trained "
+                + "if absent), swept with 10,000 training rows as calibration and the 10,000 test images as evaluation.")
+final class DemoCommand implements Callable<Integer> {
+    static final String MODEL_RESOURCE = "/models/fashion-mnist-mlp.safetensors";
+    static final String INSTALL_HINT = "install it with: sudo apt-get install dataset-fashion-mnist";
+
+    @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "Fashion-MNIST's IDX files (default ${DEFAULT-VALUE}, from Debian's dataset-fashion-mnist)")
+    Path dataDir;
+
+    @Option(names = "--model", paramLabel = "M.safetensors",
+            description = "use this FC stack instead of the one embedded in the jar")
+    Path model;
+
+    @Option(names = "--calib-rows", defaultValue = "10000", description = "training rows used for calibration (default ${DEFAULT-VALUE})")
+    int calibRows;
+
+    @Option(names = "--out", defaultValue = "ger-demo", paramLabel = "DIR", description = "output folder (default ${DEFAULT-VALUE})")
+    Path out;
+
+    @Mixin
+    SweepCommand.SweepMixin sweep;
+
+    @Mixin
+    BackendMixin backend;
+
+    @Mixin
+    MethodOptionsMixin options;
+
+    @Override
+    public Integer call() {
+        Path trainImages = dataFile("train-images-idx3-ubyte.gz");
+        Path trainLabels = dataFile("train-labels-idx1-ubyte.gz");
+        Path testImages = dataFile("t10k-images-idx3-ubyte.gz");
+        Path testLabels = dataFile("t10k-labels-idx1-ubyte.gz");
+        Matrix train = Idx.readImages(trainImages);
+        if (calibRows < 1 || calibRows > train.rows()) {
+            throw new GerException("--calib-rows must be in 1.." + train.rows() + ", got " + calibRows);
+        }
+        Matrix calib = train.rowRange(0, calibRows);
+        Matrix test = Idx.readImages(testImages);
+        int[] testY = Idx.readLabels(testLabels);
+        Map<String, Object> context = new LinkedHashMap<>();
+        context.put("data", dataDir + " (Fashion-MNIST)");
+        context.put("calibration", "the first " + calibRows + " training images");
+        context.put("evaluation", "the " + test.rows() + " test images");
+        try (Backend b = backend.open()) {
+            FcStack stack = loadOrTrain(b, train, trainLabels, context);
+            train.close();
+            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context);
+        }
+        return 0;
+    }
+
+    private FcStack loadOrTrain(Backend b, Matrix train, Path trainLabels, Map<String, Object> context) {
+        if (model != null) {
+            context.put("model", model.toString());
+            return ModelFiles.loadStack(model, null);
+        }
+        try (InputStream in = DemoCommand.class.getResourceAsStream(MODEL_RESOURCE)) {
+            if (in != null) {
+                Path temp = Files.createTempFile("ger-demo-model", ".safetensors");
+                try {
+                    Files.copy(in, temp, StandardCopyOption.REPLACE_EXISTING);
+                    context.put("model", "embedded " + MODEL_RESOURCE + " (made by ger train, see README)");
+                    return ModelFiles.loadStack(temp, null);
+                } finally {
+                    Files.deleteIfExists(temp);
+                }
+            }
+        } catch (IOException e) {
+            throw new GerException("reading the embedded model " + MODEL_RESOURCE + ": " + e.getMessage(), e);
+        }
+        System.err.println("no embedded model in this jar: training the MLP 784-1024-1024-10 first (ger train defaults)");
+        context.put("model", "trained now by ger train defaults");
+        return Trainer.train(b, new int[] {784, 1024, 1024, 10}, train, Idx.readLabels(trainLabels),
+                TrainOptions.defaults(), new TerminalProgress());
+    }
+
+    private Path dataFile(String name) {
+        Path p = dataDir.resolve(name);
+        if (!Files.isRegularFile(p)) {
+            throw new GerException(p + ": Fashion-MNIST not found; " + INSTALL_HINT + " (or pass --data-dir)");
+        }
+        return p;
+    }
+}

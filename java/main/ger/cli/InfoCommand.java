@@ -1,0 +1,40 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.backend.cuda.CudaBackend;
+import ger.backend.opencl.OpenClBackend;
+import ger.io.ModelFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Tensors, shapes, dtypes and metadata of a file (safetensors, .npy, IDX), or the devices present.")
+final class InfoCommand implements Callable<Integer> {
+    @Parameters(arity = "0..1", paramLabel = "FILE")
+    Path file;
+
+    @Option(names = "--devices", description = "list the CUDA and OpenCL devices")
+    boolean devices;
+
+    @Override
+    public Integer call() {
+        if (devices) {
+            System.out.println("cuda: " + CudaBackend.unavailableReason().map(r -> "not available (" + r + ")")
+                    .orElseGet(CudaBackend::describeDevices));
+            System.out.println("opencl: " + OpenClBackend.unavailableReason().map(r -> "not available (" + r + ")")
+                    .orElse(""));
+            OpenClBackend.listDevices().forEach(d -> System.out.println("  " + d));
+            System.out.println("java: always available");
+        }
+        if (file != null) {
+            System.out.print(ModelFiles.describe(file));
+        } else if (!devices) {
+            throw new GerException("ger info needs a FILE or --devices");
+        }
+        return 0;
+    }
+}

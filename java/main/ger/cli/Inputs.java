@@ -1,0 +1,36 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.io.Idx;
+import ger.io.Npy;
+import ger.tensor.Matrix;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Feature and label files by their kind: NumPy .npy, or IDX (MNIST's format, gzipped or not). */
+final class Inputs {
+    private Inputs() {
+    }
+
+    static Matrix features(Path file) {
+        exists(file);
+        return isIdx(file) ? Idx.readImages(file) : Npy.readMatrix(file);
+    }
+
+    static int[] labels(Path file) {
+        exists(file);
+        return isIdx(file) ? Idx.readLabels(file) : Npy.readLabels(file);
+    }
+
+    private static boolean isIdx(Path file) {
+        String name = file.getFileName().toString();
+        return name.contains("-ubyte") || name.endsWith(".idx") || name.endsWith(".idx.gz");
+    }
+
+    private static void exists(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw GerException.inFile(file, "no such file");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package ger.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import ger.io.AtomicFiles;
+
+import java.nio.file.Path;
+
+/** Reports as JSON, written atomically. */
+final class Json {
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Json() {
+    }
+
+    static void write(Path file, Object value) {
+        AtomicFiles.write(file, temp -> MAPPER.writeValue(temp.toFile(), value));
+    }
+}

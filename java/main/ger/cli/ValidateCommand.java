@@ -1,0 +1,126 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.backend.Backends;
+import ger.eval.Evaluator;
+import ger.method.CompressionResult;
+import ger.method.CompressionSession;
+import ger.method.MethodName;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.model.CompressedLayer;
+import ger.model.CompressedModel;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "validate", mixinStandardHelpOptions = true,
+        description = "Run the same job on two backends and print, per phase, the largest relative difference "
+                + "(||a - b|| / ||b||); exits 1 when the largest exceeds --tolerance.")
+final class ValidateCommand implements Callable<Integer> {
+    @Option(names = "--backend", required = true, description = "the backend under test, e.g. cuda or opencl")
+    String backend;
+
+    @Option(names = "--against", defaultValue = "java", description = "the reference backend (default ${DEFAULT-VALUE})")
+    String against;
+
+    @Mixin
+    ModelMixin model;
+
+    @Option(names = "--calib", required = true, paramLabel = "X.npy", description = "calibration rows (.npy or IDX)")
+    Path calib;
+
+    @Option(names = "--method", required = true, description = "lrd, as, ger-ic, ger, pq or bin")
+    String method;
+
+    @Option(names = "--rank", description = "k, for lrd, as, ger-ic and ger")
+    Integer rank;
+
+    @Option(names = "--pq-dim", defaultValue = "4", description = "PQ sub-vector dimension (default ${DEFAULT-VALUE})")
+    int pqDim;
+
+    @Option(names = "--tolerance", defaultValue = "1e-3", description = "largest relative difference allowed (default ${DEFAULT-VALUE})")
+    double tolerance;
+
+    @Mixin
+    MethodOptionsMixin options;
+
+    /** A phase and its largest relative difference. */
+    record Phase(String name, double difference) {
+    }
+
+    @Override
+    public Integer call() {
+        MethodName m = MethodName.parse(method);
+        int knob = CompressCommand.knob(m, rank, pqDim);
+        FcStack stack = model.load();
+        Matrix x = Inputs.features(calib);
+        Options o = options.toOptions();
+        List<Phase> phases = new ArrayList<>();
+        try (Backend test = Backends.open(backend, System.err::println);
+             Backend ref = Backends.open(against, System.err::println)) {
+            phases.add(new Phase("forward (original model)",
+                    relativeDifference(Evaluator.forward(test, stack, x), Evaluator.forward(ref, stack, x))));
+            List<MethodName> jobs = switch (m) {
+                case GER -> List.of(MethodName.AS, MethodName.GER);
+                case GER_IC -> List.of(MethodName.LRD, MethodName.GER_IC);
+                default -> List.of(m);
+            };
+            try (CompressionSession a = new CompressionSession(test, stack, x, o, Progress.NONE);
+                 CompressionSession b = new CompressionSession(ref, stack, x, o, Progress.NONE)) {
+                for (MethodName job : jobs) {
+                    CompressionResult ra = a.compress(job, knob);
+                    CompressionResult rb = b.compress(job, knob);
+                    String phase = job == m ? job.cliName() : job.cliName() + " (initialisation of " + m + ")";
+                    phases.add(new Phase(phase + ": weights (largest over layers)", weightDifference(ra.model(), rb.model())));
+                    phases.add(new Phase(phase + ": compressed outputs",
+                            relativeDifference(Evaluator.forward(test, ra.model(), x), Evaluator.forward(ref, rb.model(), x))));
+                }
+            }
+            System.out.println("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", method "
+                    + m + (m.isLowRank() ? " k=" + knob : "") + ", " + x.rows() + " calibration rows");
+        }
+        double worst = 0;
+        for (Phase p : phases) {
+            System.out.printf("%-60s %.3e%n", p.name(), p.difference());
+            worst = Math.max(worst, Double.isNaN(p.difference()) ? Double.POSITIVE_INFINITY : p.difference());
+        }
+        System.out.println("max relative difference: " + worst);
+        return worst <= tolerance ? 0 : 1;
+    }
+
+    private static double weightDifference(CompressedModel a, CompressedModel b) {
+        double worst = 0;
+        for (int l = 0; l < a.layers().size(); l++) {
+            CompressedLayer la = a.layers().get(l);
+            CompressedLayer lb = b.layers().get(l);
+            if (!CompressCommand.form(la).equals(CompressCommand.form(lb))) {
+                throw new GerException("layer " + la.name() + " is " + CompressCommand.form(la) + " on one backend and "
+                        + CompressCommand.form(lb) + " on the other");
+            }
+            worst = Math.max(worst, relativeDifference(la.denseWeight(), lb.denseWeight()));
+            worst = Math.max(worst, relativeDifference(la.bias(), lb.bias()));
+        }
+        return worst;
+    }
+
+    /** ||a - b||_F / ||b||_F, in double. */
+    static double relativeDifference(Matrix a, Matrix b) {
+        double diff = 0;
+        double norm = 0;
+        for (long i = 0, n = b.size(); i < n; i++) {
+            double d = (double) a.getFlat(i) - b.getFlat(i);
+            diff += d * d;
+            norm += (double) b.getFlat(i) * b.getFlat(i);
+        }
+        return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+    }
+}

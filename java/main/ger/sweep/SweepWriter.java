@@ -1,0 +1,115 @@
+package ger.sweep;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import ger.io.AtomicFiles;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * A sweep's files: results.csv, results.json, results.md, the rate-distortion chart
+ * (rate_distortion.png/.svg) and, when present, the single-layer study's chart (single_layer.png/.svg).
+ */
+public final class SweepWriter {
+    private SweepWriter() {
+    }
+
+    public static void write(Path dir, int[] ks, SweepRow original, List<SweepRow> rows, Map<String, Object> context) {
+        List<SweepRow> all = new ArrayList<>();
+        all.add(original);
+        all.addAll(rows);
+        AtomicFiles.write(dir.resolve("results.csv"), t -> Files.writeString(t, csv(ks, all), StandardCharsets.UTF_8));
+        AtomicFiles.write(dir.resolve("results.md"), t -> Files.writeString(t, markdown(ks, all, context), StandardCharsets.UTF_8));
+        Map<String, Object> json = new LinkedHashMap<>(context);
+        json.put("topk", ks);
+        json.put("rows", all.stream().map(r -> json(ks, r)).toList());
+        AtomicFiles.write(dir.resolve("results.json"),
+                t -> new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(t.toFile(), json));
+        String yLabel = "top-" + ks[0] + " error";
+        new Chart("compression rate of the FC weights (log scale)", yLabel)
+                .panel(new Chart.Panel("all FC layers compressed", series(rows, "all"), original.topkError()[0]))
+                .write(dir, "rate_distortion");
+        List<String> layers = rows.stream().map(SweepRow::study).filter(s -> !s.equals("all")).distinct().toList();
+        if (!layers.isEmpty()) {
+            Chart single = new Chart("compression rate of that layer (log scale)", yLabel);
+            layers.forEach(l -> single.panel(new Chart.Panel(l + " alone", series(rows, l), original.topkError()[0])));
+            single.write(dir, "single_layer");
+        }
+    }
+
+    private static Map<String, List<Chart.Point>> series(List<SweepRow> rows, String study) {
+        return Chart.series(rows.stream().filter(r -> r.study().equals(study))
+                .map(r -> (Map.Entry<String, Chart.Point>) new AbstractMap.SimpleEntry<>(r.method(),
+                        new Chart.Point(r.rate(), r.topkError()[0])))
+                .toList());
+    }
+
+    private static Map<String, Object> json(int[] ks, SweepRow r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("study", r.study());
+        m.put("method", r.method());
+        m.put("rank", r.method().equals("pq") || r.knob() == 0 ? null : r.knob());
+        m.put("pq_dim", r.method().equals("pq") ? r.knob() : null);
+        m.put("compression_rate", r.rate());
+        for (int i = 0; i < ks.length; i++) {
+            m.put("top" + ks[i] + "_error", r.topkError()[i]);
+        }
+        m.put("output_rel_error", r.outputRelError());
+        m.put("calib_output_rel_error", r.calibRelError());
+        m.put("seconds", r.seconds());
+        m.put("phase_seconds", r.phaseSeconds());
+        return m;
+    }
+
+    private static String knob(SweepRow r) {
+        return r.method().equals("pq") ? "s=" + r.knob() : r.knob() == 0 ? "" : "k=" + r.knob();
+    }
+
+    static String csv(int[] ks, List<SweepRow> rows) {
+        StringBuilder b = new StringBuilder("study,method,rank,pq_dim,compression_rate");
+        for (int k : ks) {
+            b.append(",top").append(k).append("_error");
+        }
+        b.append(",output_rel_error,calib_output_rel_error,seconds,phase_seconds\n");
+        for (SweepRow r : rows) {
+            boolean pq = r.method().equals("pq");
+            b.append(r.study()).append(',').append(r.method()).append(',')
+                    .append(!pq && r.knob() > 0 ? r.knob() : "").append(',').append(pq ? r.knob() : "")
+                    .append(',').append(String.format("%.4f", r.rate()));
+            for (double e : r.topkError()) {
+                b.append(',').append(String.format("%.5f", e));
+            }
+            b.append(String.format(",%.6f,%.6f,%.3f,", r.outputRelError(), r.calibRelError(), r.seconds()));
+            b.append('"').append(r.phaseSeconds().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + String.format("%.3f", e.getValue())).collect(Collectors.joining(";"))).append("\"\n");
+        }
+        return b.toString();
+    }
+
+    static String markdown(int[] ks, List<SweepRow> rows, Map<String, Object> context) {
+        StringBuilder b = new StringBuilder("# Rate-distortion sweep\n\n");
+        context.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
+        b.append("\n| study | method | knob | rate |");
+        for (int k : ks) {
+            b.append(" top-").append(k).append(" error |");
+        }
+        b.append(" output rel. error | seconds |\n|---|---|---|---:|");
+        b.append("---:|".repeat(ks.length)).append("---:|---:|\n");
+        for (SweepRow r : rows) {
+            b.append(String.format("| %s | %s | %s | %.2fx |", r.study(), r.method(), knob(r), r.rate()));
+            for (double e : r.topkError()) {
+                b.append(String.format(" %.4f |", e));
+            }
+            b.append(String.format(" %.4f | %.1f |%n", r.outputRelError(), r.seconds()));
+        }
+        return b.toString();
+    }
+}
