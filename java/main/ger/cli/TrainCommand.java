@@ -1,0 +1,94 @@
+package ger.cli;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.eval.Evaluation;
+import ger.eval.Evaluator;
+import ger.io.ModelFiles;
+import ger.method.TrainOptions;
+import ger.method.Trainer;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train an FC stack (ReLU MLP) on labelled data by softmax cross-entropy and SGD with momentum.")
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "X", description = "training features (.npy or IDX)")
+    Path data;
+
+    @Option(names = "--labels", required = true, paramLabel = "y", description = "training labels (.npy or IDX)")
+    Path labels;
+
+    @Option(names = "--hidden", split = ",", defaultValue = "1024,1024", description = "hidden widths (default ${DEFAULT-VALUE})")
+    int[] hidden;
+
+    @Option(names = "--epochs", defaultValue = "20", description = "(default ${DEFAULT-VALUE})")
+    int epochs;
+
+    @Option(names = "--lr", defaultValue = "0.05", description = "(default ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--milestones", split = ",", defaultValue = "10,15",
+            description = "epochs at which the rate is multiplied by --gamma (default ${DEFAULT-VALUE})")
+    List<Integer> milestones;
+
+    @Option(names = "--gamma", defaultValue = "0.1", description = "(default ${DEFAULT-VALUE})")
+    double gamma;
+
+    @Option(names = "--momentum", defaultValue = "0.9", description = "(default ${DEFAULT-VALUE})")
+    double momentum;
+
+    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "(default ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--batch", defaultValue = "128", description = "(default ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--seed", defaultValue = "42", description = "(default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--test-data", paramLabel = "Xt", description = "held-out features to report accuracy on")
+    Path testData;
+
+    @Option(names = "--test-labels", paramLabel = "yt", description = "held-out labels")
+    Path testLabels;
+
+    @Option(names = "--out", required = true, paramLabel = "M.safetensors", description = "the trained model")
+    Path out;
+
+    @Mixin
+    BackendMixin backend;
+
+    @Override
+    public Integer call() {
+        if ((testData == null) != (testLabels == null)) {
+            throw new GerException("--test-data and --test-labels go together");
+        }
+        Matrix x = Inputs.features(data);
+        int[] y = Inputs.labels(labels);
+        int classes = IntStream.of(y).max().orElse(0) + 1;
+        int[] dims = IntStream.concat(IntStream.concat(IntStream.of(x.cols()), IntStream.of(hidden)), IntStream.of(classes)).toArray();
+        TrainOptions o = new TrainOptions(epochs, lr, milestones, gamma, momentum, weightDecay, batch, seed);
+        try (Backend b = backend.open()) {
+            long started = System.nanoTime();
+            FcStack stack = Trainer.train(b, dims, x, y, o, new TerminalProgress());
+            double seconds = (System.nanoTime() - started) / 1e9;
+            ModelFiles.saveStack(out, stack, Map.of("trained_by", "ger train", "options", o.toString(), "version", Main.VERSION));
+            System.out.printf("%s: MLP %s trained in %.1f s on %s%n", out, java.util.Arrays.toString(dims), seconds, b.name());
+            if (testData != null) {
+                Evaluation e = Evaluator.evaluate(b, stack, null, Inputs.features(testData), Inputs.labels(testLabels), new int[] {1, 5});
+                System.out.printf("test: top-1 error %.4f, top-5 error %.4f%n", e.topkError()[0], e.topkError()[1]);
+            }
+        }
+        return 0;
+    }
+}
