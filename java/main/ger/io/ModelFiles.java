@@ -75,8 +75,11 @@ public final class ModelFiles {
         for (int l = 0; l < names.size(); l++) {
             String name = names.get(l);
             if (!st.has(name + ".weight")) {
-                throw GerException.inFile(file, "no layer '" + name + "' (no tensor '" + name + ".weight'); layers found: "
-                        + String.join(", ", layerNames(st)));
+                String form = st.metadata().get(LAYER_PREFIX + name + ".form");
+                throw GerException.inFile(file, form != null
+                        ? "layer '" + name + "' is stored in compressed form '" + form + "': a compressed model, not a dense stack"
+                        : "no layer '" + name + "' (no tensor '" + name + ".weight'); layers found: "
+                                + String.join(", ", layerNames(st)));
             }
             shapes[l] = weightShape(st, name + ".weight");
             biasShape(st, name + ".bias", shapes[l][0]);

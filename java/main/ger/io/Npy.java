@@ -46,10 +46,6 @@ public final class Npy {
             this.layout = layout.withOrder(ByteOrder.LITTLE_ENDIAN);
         }
 
-        boolean isFloat() {
-            return this == F4 || this == F8;
-        }
-
         /** Element i of little-endian data, widened to double (exact for every type but i8 past 2^53). */
         double get(MemorySegment data, long i) {
             return switch (this) {
