@@ -32,6 +32,14 @@ public interface Backend extends AutoCloseable {
     /** A copy of a host matrix on this backend. */
     Tensor upload(Matrix host);
 
+    /** Copies a host matrix into an existing tensor of the same shape (no allocation where the backend can help it). */
+    default void upload(Matrix host, Tensor dst) {
+        Shapes.same("upload", host, dst);
+        try (Tensor t = upload(host)) {
+            copyRows(t, 0, dst, 0, t.rows());
+        }
+    }
+
     /** Copies {@code src} into the host matrix {@code dst} of the same shape. */
     void download(Tensor src, Matrix dst);
 
