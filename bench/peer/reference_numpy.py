@@ -4,6 +4,9 @@ numpy`) and for test_peer_numpy.py. Shapes: data n x d (one sample per row), wei
 """
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import numpy as np
 import trisolve as sl
 
@@ -21,13 +24,19 @@ def relu_penalty(yp: np.ndarray, a: np.ndarray, lam: float) -> np.ndarray:
     return np.where(cost1 <= cost0, z1, z0).astype(np.float32)
 
 
-def gram_cholesky(yhat: np.ndarray, eps_rel: float):
-    """(ybar: d, Yc: n x d centred, L: d x d lower) with C = Yc^T Yc + eps I = L L^T, eps = eps_rel mean diag."""
+def centred_gram(yhat: np.ndarray, eps_rel: float):
+    """(ybar: d, Yc: n x d centred, C: d x d float64) with C = Yc^T Yc + eps I, eps = eps_rel mean diag."""
     ybar = yhat.mean(0)
     yc = yhat - ybar
-    c = yc.T @ yc
+    c = (yc.T @ yc).astype(np.float64)
     c[np.diag_indices_from(c)] += eps_rel * float(np.mean(np.diag(c)))
-    return ybar, yc, np.linalg.cholesky(c.astype(np.float64)).astype(np.float32)
+    return ybar, yc, c
+
+
+def gram_cholesky(yhat: np.ndarray, eps_rel: float):
+    """(ybar, Yc, L: d x d lower, float32) with centred_gram's C = L L^T."""
+    ybar, yc, c = centred_gram(yhat, eps_rel)
+    return ybar, yc, np.linalg.cholesky(c).astype(np.float32)
 
 
 def reduced_rank_step(yc, ybar, low, z, k):
@@ -55,24 +64,38 @@ def parse_schedule(text: str) -> list[float]:
     return lams
 
 
-def as_init(x, layers, k, lambdas, eps_rel=1e-3):
-    """AS bottom-up. layers: [(W out x in, b out)]. Returns [(P, Q, b)] and the original logits."""
+@contextmanager
+def _untimed(_name):
+    yield
+
+
+def as_init(x, layers, k, lambdas, eps_rel=1e-3, timed=_untimed, on_iteration=lambda name, ms: None,
+            names=("fc6", "fc7", "fc8")):
+    """AS bottom-up. layers: [(W out x in, b out)]. Returns [(P, Q, b)] and the original logits.
+    timed(name) is a context manager around each phase (gram_<layer>, cholesky_<layer>, init_<layer>);
+    on_iteration(layer, ms) gets the wall time of each lambda iteration."""
     yhat, h = x, x
     factors = []
     for l, (w, bias) in enumerate(layers):
         relu = l < len(layers) - 1
         kl = min(k, w.shape[0], w.shape[1])
-        a = h @ w.T + bias
-        ybar, yc, low = gram_cholesky(yhat, eps_rel)
-        z = a
-        for lam in (lambdas if relu else []):
+        with timed("init_" + names[l]):
+            a = h @ w.T + bias
+            with timed("gram_" + names[l]):
+                ybar, yc, c = centred_gram(yhat, eps_rel)
+            with timed("cholesky_" + names[l]):
+                low = np.linalg.cholesky(c).astype(np.float32)
+            z = a
+            for lam in (lambdas if relu else []):
+                t0 = time.perf_counter()
+                p, qt, b = reduced_rank_step(yc, ybar, low, z, kl)
+                z = relu_penalty((yhat @ qt) @ p.T + b, a, lam)
+                on_iteration(names[l], (time.perf_counter() - t0) * 1e3)
             p, qt, b = reduced_rank_step(yc, ybar, low, z, kl)
-            z = relu_penalty((yhat @ qt) @ p.T + b, a, lam)
-        p, qt, b = reduced_rank_step(yc, ybar, low, z, kl)
-        factors.append((p, qt.T.copy(), b))
-        out = (yhat @ qt) @ p.T + b
-        yhat = np.maximum(out, 0) if relu else out
-        h = np.maximum(a, 0) if relu else a
+            factors.append((p, qt.T.copy(), b))
+            out = (yhat @ qt) @ p.T + b
+            yhat = np.maximum(out, 0) if relu else out
+            h = np.maximum(a, 0) if relu else a
     return factors, h
 
 
@@ -101,11 +124,16 @@ def balance(p, q):
     return ((qp @ u) * r).astype(np.float32), ((r[:, None] * vt) @ qq.T).astype(np.float32)
 
 
+# the divergence guard: an epoch whose mean loss exceeds GUARD x the last good epoch's (the first:
+# the loss at the start) is undone and retried at half the rate, at most MAX_HALVINGS times
+GUARD = 1.1
+MAX_HALVINGS = 6
+
+
 def global_stage(x, target, factors, epochs, batch, lr, momentum=0.9, weight_decay=5e-4, seed=0,
-                 halve_every=10, max_halvings=6):
+                 halve_every=10):
     """SGD on loss = mean_i ||Fhat(x_i) - F(x_i)||^2 / mean_i ||F(x_i)||^2 with hand-written backprop.
-    Weight decay on P and Q only. Guard: an epoch whose loss is not finite or more than twice the last
-    good one is undone and retried at half the rate. Returns (factors, lr settled on, halvings)."""
+    Weight decay on P and Q only. Guard: see GUARD. Returns (factors, lr settled on, halvings)."""
     params = [[p.copy(), q.copy(), b.copy()] for p, q, b in factors]
     vel = [[np.zeros_like(t) for t in layer] for layer in params]
     norm = float(np.mean(np.sum(target.astype(np.float64) ** 2, axis=1)))
@@ -128,8 +156,8 @@ def global_stage(x, target, factors, epochs, batch, lr, momentum=0.9, weight_dec
                     v += g + (weight_decay * t if j < 2 else 0)
                     t -= rate * v
         loss = total / count
-        if not np.isfinite(loss) or loss > 2 * last:
-            if halvings == max_halvings:
+        if not np.isfinite(loss) or loss > GUARD * last:
+            if halvings == MAX_HALVINGS:
                 raise SystemExit(f"global stage diverged at lr {lr} after {halvings} halvings (loss {loss})")
             params, vel = saved
             lr, halvings = lr / 2, halvings + 1
