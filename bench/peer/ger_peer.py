@@ -365,11 +365,19 @@ def numpy_check(args, w, e_init):
         return {"skipped": "workload too large for the numpy reference"}
     x = w.calib.cpu().numpy()
     layers = [(L.weight.cpu().numpy(), L.bias.cpu().numpy()) for L in w.layers]
+    # the device-generated workload against the numpy one (products agree to float32 rounding)
+    wn = wl.generate_numpy(args.workload, args.n, args.seed)
+    gen_diff = max(float(abs(wn.calib - x).max()),
+                   *(float(abs(a.weight - b[0]).max()) for a, b in zip(wn.layers, layers)),
+                   *(float(abs(a.bias - b[1]).max()) for a, b in zip(wn.layers, layers)))
+    if gen_diff > 1e-4:
+        raise SystemExit(f"--check: the torch workload differs from numpy's by {gen_diff}")
     factors, target = ref.as_init(x, layers, args.rank, args.lambdas, args.eps)
     e_np = ref.rel_error(ref.forward(x, factors), target)
     if abs(e_np - e_init) > 1e-3 + 0.02 * e_np:
         raise SystemExit(f"--check: torch AS init error {e_init:.5f} differs from the numpy reference's {e_np:.5f}")
-    return {"numpy_output_rel_error_init": e_np, "torch_output_rel_error_init": e_init}
+    return {"workload_max_abs_diff": gen_diff, "numpy_output_rel_error_init": e_np,
+            "torch_output_rel_error_init": e_init}
 
 
 # ============================================================================================ numpy
