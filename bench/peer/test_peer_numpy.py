@@ -121,7 +121,7 @@ def test_pipeline_on_small_workload():
     e_lrd = ref.rel_error(ref.forward(w.calib, ref.lrd(layers, 24)), target)
     balanced = [ref.balance(p, q) + (b,) for p, q, b in factors]
     check(abs(ref.rel_error(ref.forward(w.calib, balanced), target) - e_init) < 1e-4, "balance changes the output")
-    tuned, lr, halvings = ref.global_stage(w.calib, target, balanced, epochs=4, batch=256, lr=0.01)
+    tuned, lr, halvings = ref.global_stage(w.calib, target, balanced, epochs=4, batch=256, lr=0.002)
     e_ger = ref.rel_error(ref.forward(w.calib, tuned), target)
     print(f"  small, k=24: LRD {e_lrd:.4f}, linear RRR {e_linear:.4f}, AS {e_init:.4f}, GER {e_ger:.4f} (lr {lr}, {halvings} halvings)")
     check(e_init < e_lrd, f"AS {e_init} should beat LRD {e_lrd}")
