@@ -146,8 +146,9 @@ final class As {
                             }
                         }
                     } else {
-                        LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, yhat, options.ridge(), d.name());
-                        yhat = null; // LayerInput took it
+                        Tensor input = yhat;
+                        yhat = null; // LayerInput takes it (and frees it if it fails)
+                        LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, input, options.ridge(), d.name());
                         try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
                             notes.addAll(in.notes);
                             Factors f = s.factors();

@@ -1,5 +1,6 @@
 package ger.method;
 
+import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.Tensor;
 import ger.model.CompressedModel;
@@ -50,8 +51,8 @@ public final class Forward {
 
     private static Matrix forwardHost(Backend b, List<DeviceLayer> layers, Matrix x) {
         if (x.cols() != layers.getFirst().in()) {
-            throw new IllegalArgumentException("forward: input has " + x.cols() + " columns, the model takes "
-                    + layers.getFirst().in());
+            throw new GerException("the input rows have " + x.cols() + " columns but the model's first layer "
+                    + layers.getFirst().name() + " takes " + layers.getFirst().in());
         }
         Matrix out = Matrix.zeros(x.rows(), layers.getLast().out());
         for (int from = 0; from < x.rows(); from += CHUNK_ROWS) {

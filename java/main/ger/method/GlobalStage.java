@@ -314,13 +314,13 @@ final class GlobalStage implements AutoCloseable {
                     for (int i = 0; i < state.size(); i++) {
                         DeviceOps.copyInto(b, good.get(i), state.get(i));
                     }
-                    lr /= 2;
-                    halvings++;
-                    if (halvings > MAX_HALVINGS) {
-                        notes.add(String.format("global stage: still diverging after %d halvings of the learning rate; "
-                                + "stopped at epoch %d and kept the last good state", MAX_HALVINGS, epoch + 1));
+                    if (halvings == MAX_HALVINGS) {
+                        notes.add(String.format("global stage: still diverging at lr %.4g after %d halvings; "
+                                + "stopped at epoch %d and kept the last good state", lr, MAX_HALVINGS, epoch + 1));
                         break;
                     }
+                    lr /= 2;
+                    halvings++;
                     notes.add(String.format("global stage: epoch %d diverged (loss %.4g, %.4g before the stage); "
                             + "redone from the last good state at lr %.4g", epoch + 1, loss, initialLoss, lr));
                     continue;
