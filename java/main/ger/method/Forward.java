@@ -68,13 +68,6 @@ public final class Forward {
         return out;
     }
 
-    /** The outputs for all rows of x (n x in, on the device) as a new n x out tensor. */
-    static Tensor forward(Backend b, List<DeviceLayer> layers, Tensor x) {
-        Tensor out = b.allocate(x.rows(), layers.getLast().out());
-        forEachChunk(b, layers, x, (from, y) -> b.copyRows(y, 0, out, from, y.rows()));
-        return out;
-    }
-
     /** sum of (F(x) - target)^2 over all rows; x n x in and target n x out on the device. */
     static double squaredError(Backend b, List<DeviceLayer> layers, Tensor x, Tensor target) {
         double[] sum = {0};
