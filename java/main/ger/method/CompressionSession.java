@@ -1,8 +1,20 @@
 package ger.method;
 
+import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.Tensor;
+import ger.model.CompressedLayer;
+import ger.model.CompressedModel;
+import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * One model and one calibration set on one backend, compressed by any method at any rank. A sweep
@@ -11,9 +23,45 @@ import ger.tensor.Matrix;
  * Gram matrix and Cholesky factor (AS).
  */
 public final class CompressionSession implements AutoCloseable {
-    // filled in by the methods issue
+    static final String VERSION = "0.1.0";
+
+    private final Backend backend;
+    private final FcStack model;
+    private final Matrix calib;
+    private final Options options;
+    private final Progress progress;
+    private final Lrd lrd;
+    /** The calibration rows on the backend, n x d_0 (uploaded by the first job). */
+    private Tensor x;
+    /** The original A_l of every layer from the calibration rows, n x d_l; the last is the logits F(x). */
+    private List<Tensor> preActivations;
+    /** AS's prepared input of layer 0 (the calibration rows at every rank). */
+    private LayerInput firstInput;
+
+    /**
+     * @param calib the calibration rows, n x d_0 (read, not kept beyond the upload)
+     * @throws GerException for an empty calibration set, a width other than the model's input, or a
+     *                      NaN / infinite value
+     */
     public CompressionSession(Backend backend, FcStack model, Matrix calib, Options options, Progress progress) {
-        throw new UnsupportedOperationException("not yet");
+        if (calib.rows() == 0) {
+            throw new GerException("the calibration set has no rows");
+        }
+        if (calib.cols() != model.inputDim()) {
+            throw new GerException("the calibration rows have " + calib.cols() + " columns but the model's first layer "
+                    + model.layer(0).name() + " takes " + model.inputDim() + " inputs");
+        }
+        long bad = calib.firstNonFinite();
+        if (bad >= 0) {
+            throw new GerException("the calibration set has a non-finite value (" + calib.getFlat(bad) + ") at row "
+                    + bad / calib.cols() + ", column " + bad % calib.cols());
+        }
+        this.backend = backend;
+        this.model = model;
+        this.calib = calib;
+        this.options = options;
+        this.progress = progress;
+        this.lrd = new Lrd(backend, model);
     }
 
     /**
@@ -21,10 +69,173 @@ public final class CompressionSession implements AutoCloseable {
      * sub-vector dimension for pq, ignored for bin.
      */
     public CompressionResult compress(MethodName method, int knob) {
-        throw new UnsupportedOperationException("not yet");
+        if (method.isLowRank() && knob < 1) {
+            throw new GerException("rank must be >= 1, got " + knob);
+        }
+        if (method == MethodName.PQ && knob < 1) {
+            throw new GerException("the pq sub-vector dimension must be >= 1, got " + knob);
+        }
+        Map<String, Double> phases = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
+        prepare(phases);
+        List<Double> epochLoss = List.of();
+        Double settledLr = null;
+        List<CompressedLayer> layers = switch (method) {
+            case LRD, GER_IC -> lrdLayers(knob, notes, phases);
+            case AS, GER -> As.run(backend, model, knob, x, preActivations, this::firstInput, options, progress,
+                    notes, phases);
+            case PQ -> perLayer(phases, "pq", (l, d) -> ProductQuantization.compress(d, knob, options.pqCentroids(),
+                    options.pqIterations(), options.seed() + l));
+            case BIN -> perLayer(phases, "bin", (l, d) -> Binarization.compress(d));
+        };
+        if (method == MethodName.GER || method == MethodName.GER_IC) {
+            if (layers.stream().noneMatch(l -> l instanceof CompressedLayer.LowRank)) {
+                notes.add("global stage skipped: every layer stays dense at rank " + knob);
+            } else {
+                long start = System.nanoTime();
+                GlobalStage.Result r;
+                try (GlobalStage stage = new GlobalStage(backend, layers, x, preActivations.getLast(),
+                        preActivations.subList(0, model.depth() - 1), options, progress)) {
+                    r = stage.run();
+                }
+                layers.forEach(GlobalStage::closeLayer);
+                layers = r.layers();
+                epochLoss = r.epochLoss();
+                settledLr = r.settledLr();
+                notes.addAll(r.notes());
+                phases.put("global", seconds(start));
+            }
+        }
+        long start = System.nanoTime();
+        double relError = outputRelError(layers);
+        phases.put("evaluate", seconds(start));
+        CompressedModel compressed = new CompressedModel(layers, metadata(method, knob, layers));
+        return new CompressionResult(compressed, phases, epochLoss, settledLr, relError, notes);
+    }
+
+    /** Uploads the calibration rows and computes the original activations, once per session. */
+    private void prepare(Map<String, Double> phases) {
+        if (x == null) {
+            long start = System.nanoTime();
+            x = backend.upload(calib);
+            phases.put("upload", seconds(start));
+        }
+        if (preActivations == null) {
+            long start = System.nanoTime();
+            List<Tensor> as = new ArrayList<>();
+            Tensor h = x;
+            for (int l = 0; l < model.depth(); l++) {
+                DenseLayer d = model.layer(l);
+                Tensor a = backend.allocate(x.rows(), d.out());
+                try (DeviceLayer layer = DeviceLayer.upload(backend, d)) {
+                    layer.forward(backend, h, false, null, a);
+                }
+                as.add(a);
+                if (h != x) {
+                    h.close();
+                }
+                h = model.hasRelu(l) ? DeviceOps.reluCopy(backend, a) : null;
+            }
+            preActivations = List.copyOf(as);
+            phases.put("activations", seconds(start));
+        }
+    }
+
+    private LayerInput firstInput() {
+        if (firstInput == null) {
+            firstInput = LayerInput.of(backend, DeviceOps.copy(backend, x), options.ridge(), model.layer(0).name());
+        }
+        return firstInput;
+    }
+
+    private List<CompressedLayer> lrdLayers(int k, List<String> notes, Map<String, Double> phases) {
+        List<CompressedLayer> layers = new ArrayList<>();
+        for (int l = 0; l < model.depth(); l++) {
+            DenseLayer d = model.layer(l);
+            String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
+            if (dense != null) {
+                notes.add(dense);
+                layers.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
+            } else {
+                long start = System.nanoTime();
+                boolean fresh = lrd.needsSvd(l);
+                layers.add(lrd.layer(l, k));
+                if (fresh) {
+                    phases.merge("svd", seconds(start), Double::sum);
+                }
+            }
+        }
+        return layers;
+    }
+
+    private interface LayerCompressor {
+        CompressedLayer compress(int index, DenseLayer layer);
+    }
+
+    private List<CompressedLayer> perLayer(Map<String, Double> phases, String phase, LayerCompressor compressor) {
+        List<CompressedLayer> layers = new ArrayList<>();
+        progress.start(phase, model.depth());
+        for (int l = 0; l < model.depth(); l++) {
+            DenseLayer d = model.layer(l);
+            long start = System.nanoTime();
+            try (Backend.Range r = backend.range("layer " + d.name())) {
+                layers.add(compressor.compress(l, d));
+            }
+            phases.put(phase + " " + d.name(), seconds(start));
+            progress.advance(d.name());
+        }
+        progress.done();
+        return layers;
+    }
+
+    /** ||Fhat - F|| / ||F|| over the calibration rows. */
+    private double outputRelError(List<CompressedLayer> layers) {
+        List<DeviceLayer> device = new ArrayList<>();
+        try {
+            for (CompressedLayer l : layers) {
+                device.add(DeviceLayer.upload(backend, l));
+            }
+            Tensor logits = preActivations.getLast();
+            double error = Forward.squaredError(backend, device, x, logits);
+            double norm = backend.squaredNorm(logits);
+            return norm > 0 ? Math.sqrt(error / norm) : Math.sqrt(error);
+        } finally {
+            device.forEach(DeviceLayer::close);
+        }
+    }
+
+    private Map<String, String> metadata(MethodName method, int knob, List<CompressedLayer> layers) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("method", method.cliName());
+        if (method.isLowRank()) {
+            m.put("rank", Integer.toString(knob));
+            m.put("ranks", layers.stream()
+                    .map(l -> l.name() + ":" + (l.rank() == null ? "dense" : l.rank().toString()))
+                    .collect(Collectors.joining(",")));
+        } else if (method == MethodName.PQ) {
+            m.put("pq_dim", Integer.toString(knob));
+        }
+        m.put("compression_rate", String.format(Locale.ROOT, "%.2f", new CompressedModel(layers, Map.of()).compressionRate()));
+        m.put("version", VERSION);
+        return m;
+    }
+
+    private double seconds(long start) {
+        backend.synchronize();
+        return (System.nanoTime() - start) * 1e-9;
     }
 
     @Override
     public void close() {
+        if (firstInput != null) {
+            firstInput.close();
+        }
+        if (preActivations != null) {
+            preActivations.forEach(Tensor::close);
+        }
+        if (x != null) {
+            x.close();
+        }
+        lrd.close();
     }
 }

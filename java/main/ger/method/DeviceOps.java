@@ -1,0 +1,79 @@
+package ger.method;
+
+import ger.backend.Backend;
+import ger.backend.Tensor;
+import ger.tensor.Matrix;
+
+/** Small compositions of {@link Backend} operations that several methods need. */
+final class DeviceOps {
+    private DeviceOps() {
+    }
+
+    /** A new copy of t on the same backend. */
+    static Tensor copy(Backend b, Tensor t) {
+        Tensor c = b.allocate(t.rows(), t.cols());
+        b.copyRows(t, 0, c, 0, t.rows());
+        return c;
+    }
+
+    /** Copies src into dst (same shape). */
+    static void copyInto(Backend b, Tensor src, Tensor dst) {
+        b.copyRows(src, 0, dst, 0, src.rows());
+    }
+
+    /** t^T as a new tensor (t: r x c -> c x r). */
+    static Tensor transposed(Backend b, Tensor t) {
+        Tensor c = b.allocate(t.cols(), t.rows());
+        b.transpose(t, c);
+        return c;
+    }
+
+    /** The first k columns of t (r x c -> r x k) as a new tensor. */
+    static Tensor firstColumns(Backend b, Tensor t, int k) {
+        try (Tensor tt = transposed(b, t); Tensor rows = b.allocate(k, t.rows())) {
+            b.copyRows(tt, 0, rows, 0, k);
+            return transposed(b, rows);
+        }
+    }
+
+    /** relu(t) as a new tensor. */
+    static Tensor reluCopy(Backend b, Tensor t) {
+        Tensor c = copy(b, t);
+        try (Tensor zero = b.allocate(1, t.cols())) {
+            b.fill(zero, 0f);
+            b.addBiasRelu(c, zero, true);
+        }
+        return c;
+    }
+
+    /** The host matrix m with column j multiplied by f[j] (m: r x c, f length >= c), as a new matrix. */
+    static Matrix scaleColumns(Matrix m, double[] f) {
+        Matrix r = Matrix.zeros(m.rows(), m.cols());
+        for (int i = 0; i < m.rows(); i++) {
+            for (int j = 0; j < m.cols(); j++) {
+                r.set(i, j, (float) (m.get(i, j) * f[j]));
+            }
+        }
+        return r;
+    }
+
+    /** The host matrix m with row i multiplied by f[i] (m: r x c, f length >= r), as a new matrix. */
+    static Matrix scaleRows(Matrix m, double[] f) {
+        Matrix r = Matrix.zeros(m.rows(), m.cols());
+        for (int i = 0; i < m.rows(); i++) {
+            for (int j = 0; j < m.cols(); j++) {
+                r.set(i, j, (float) (m.get(i, j) * f[i]));
+            }
+        }
+        return r;
+    }
+
+    /** Element-wise square roots. */
+    static double[] sqrt(double[] s) {
+        double[] r = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            r[i] = Math.sqrt(Math.max(0, s[i]));
+        }
+        return r;
+    }
+}

@@ -1,0 +1,316 @@
+package ger.method;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.backend.NotPositiveDefiniteException;
+import ger.backend.Tensor;
+import ger.backend.java.JavaBackend;
+import ger.tensor.Matrix;
+import org.ejml.simple.SimpleMatrix;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** AS: Step I against the textbook reduced-rank regression, Step II's monotone objective, the eigen solvers. */
+class AsTest {
+    private final Backend b = new JavaBackend();
+
+    /** Yhat n x dIn with column means far from zero (so centring matters). */
+    private static Matrix input(Random r, int n, int dIn) {
+        Matrix y = Fixtures.gaussian(r, n, dIn, 1.0, 0);
+        for (int j = 0; j < dIn; j++) {
+            float shift = (float) (3 * r.nextGaussian());
+            for (int i = 0; i < n; i++) {
+                y.set(i, j, y.get(i, j) * (1 + j * 0.1f) + shift);
+            }
+        }
+        return y;
+    }
+
+    private static SimpleMatrix centred(SimpleMatrix a) {
+        SimpleMatrix c = a.copy();
+        for (int j = 0; j < a.getNumCols(); j++) {
+            double mean = 0;
+            for (int i = 0; i < a.getNumRows(); i++) {
+                mean += a.get(i, j);
+            }
+            mean /= a.getNumRows();
+            for (int i = 0; i < a.getNumRows(); i++) {
+                c.set(i, j, a.get(i, j) - mean);
+            }
+        }
+        return c;
+    }
+
+    private static SimpleMatrix columnMeans(SimpleMatrix a) {
+        SimpleMatrix m = new SimpleMatrix(1, a.getNumCols());
+        for (int j = 0; j < a.getNumCols(); j++) {
+            m.set(0, j, a.extractMatrix(0, a.getNumRows(), j, j + 1).elementSum() / a.getNumRows());
+        }
+        return m;
+    }
+
+    /** The symmetric square root of a symmetric positive definite c. */
+    private static SimpleMatrix sqrtm(SimpleMatrix c) {
+        var svd = c.svd();
+        SimpleMatrix w = svd.getW().copy();
+        for (int i = 0; i < w.getNumRows(); i++) {
+            w.set(i, i, Math.sqrt(w.get(i, i)));
+        }
+        return svd.getU().mult(w).mult(svd.getV().transpose());
+    }
+
+    @Test
+    void stepOneMatchesTheThreeTextbookForms() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 200, dIn = 13, dOut = 11, k = 4;
+        double ridge = 1e-7;
+        Matrix yhat = input(r, n, dIn);
+        Matrix w = Fixtures.gaussian(r, dOut, dIn, 1.0, 0);
+        SimpleMatrix y = Fixtures.ejml(yhat);
+        SimpleMatrix zRef = y.mult(Fixtures.ejml(w).transpose()).plus(Fixtures.ejml(Fixtures.gaussian(r, n, dOut, 0.5, 2)));
+        Matrix z = Matrix.zeros(n, dOut);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < dOut; j++) {
+                z.set(i, j, (float) zRef.get(i, j));
+            }
+        }
+        SimpleMatrix yc = centred(y);
+        SimpleMatrix zc = centred(Fixtures.ejml(z));
+        SimpleMatrix gram = yc.transpose().mult(yc);
+        double eps = ridge * gram.trace() / dIn;
+        SimpleMatrix c = gram.plus(SimpleMatrix.identity(dIn).scale(eps));
+
+        // Form 1, GSVD: Mhat = Z^T Y C^-1 = U S V^T with U^T U = I, V^T C V = I; M = U_k S_k V_k^T.
+        SimpleMatrix root = sqrtm(c);
+        SimpleMatrix bt = zc.transpose().mult(yc).mult(root.invert()); // Mhat C^(1/2), d_out x d_in
+        var svd = bt.svd();
+        SimpleMatrix v = root.invert().mult(svd.getV());
+        SimpleMatrix vcv = v.transpose().mult(c).mult(v);
+        assertTrue(vcv.minus(SimpleMatrix.identity(vcv.getNumRows())).normF() < 1e-8, "reference V^T C V = I");
+        SimpleMatrix uk = Fixtures.topLeftSingular(bt, k);
+        SimpleMatrix m1 = uk.mult(uk.transpose()).mult(bt).mult(root.invert());
+        // Forms 2 and 3 at eps = 0 (plain OLS): project Mhat onto the top-k principal subspace of the fitted
+        // values, found from their covariance (form 2) and from their SVD (form 3).
+        SimpleMatrix mhat = zc.transpose().mult(yc).mult(gram.invert());
+        SimpleMatrix fitted = yc.mult(mhat.transpose());
+        SimpleMatrix e2 = Fixtures.topLeftSingular(fitted.transpose().mult(fitted), k);
+        SimpleMatrix m2 = e2.mult(e2.transpose()).mult(mhat);
+        SimpleMatrix e3 = Fixtures.topLeftSingular(fitted.transpose(), k);
+        SimpleMatrix m3 = e3.mult(e3.transpose()).mult(mhat);
+        assertTrue(Fixtures.relative(m2, m1) < 1e-5, "form 2 vs GSVD form, seed " + seed);
+        assertTrue(Fixtures.relative(m3, m1) < 1e-5, "form 3 vs GSVD form, seed " + seed);
+        SimpleMatrix biasRef = columnMeans(Fixtures.ejml(z)).minus(columnMeans(y).mult(m1.transpose()));
+
+        for (Options.EigenSolver solver : Options.EigenSolver.values()) {
+            try (LayerInput in = LayerInput.of(b, b.upload(yhat), ridge, "fc");
+                 Tensor zt = b.upload(z);
+                 TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, solver);
+                 As.Factors f = As.reducedRankRegression(b, in, zt, eigen)) {
+                SimpleMatrix p = Fixtures.ejml(b.download(f.p()));
+                SimpleMatrix q = Fixtures.ejml(b.download(f.q()));
+                assertTrue(p.transpose().mult(p).minus(SimpleMatrix.identity(k)).normF() < 1e-4, "P orthonormal, seed " + seed);
+                SimpleMatrix m = p.mult(q);
+                double err = Fixtures.relative(m, m1);
+                assertTrue(err < 1e-3, solver + ": M vs GSVD form, relative error " + err + ", seed " + seed);
+                SimpleMatrix zbar = Fixtures.ejml(b.download(f.zbar()));
+                SimpleMatrix bias = zbar.minus(columnMeans(y).mult(m.transpose()));
+                assertTrue(Fixtures.relative(bias, biasRef) < 1e-3, solver + ": bias, seed " + seed);
+            }
+        }
+    }
+
+    /** A layer's problem: Yhat, and A = Yhat W^T + c + noise. */
+    private record Problem(Matrix yhat, Matrix preActivation) {
+    }
+
+    private static Problem problem(Random r, int n, int dIn, int dOut) {
+        Matrix yhat = input(r, n, dIn);
+        SimpleMatrix a = Fixtures.ejml(yhat).mult(Fixtures.ejml(Fixtures.gaussian(r, dOut, dIn, 0.3, 0)).transpose());
+        Matrix pre = Fixtures.gaussian(r, n, dOut, 0.3, 0.2);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < dOut; j++) {
+                pre.set(i, j, pre.get(i, j) + (float) a.get(i, j));
+            }
+        }
+        return new Problem(yhat, pre);
+    }
+
+    private As.LayerSolution solve(Problem pr, int k, Options options) {
+        try (LayerInput in = LayerInput.of(b, b.upload(pr.yhat()), options.ridge(), "fc");
+             Tensor a = b.upload(pr.preActivation())) {
+            return As.solveLayer(b, in, a, true, k, options, "fc", Progress.NONE);
+        }
+    }
+
+    @Test
+    void objectiveDoesNotIncreaseAtFixedLambda() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        Problem pr = problem(r, 160, 12, 15);
+        Options options = Options.defaults().withRidge(1e-6).withEigenSolver(Options.EigenSolver.FULL)
+                .withSchedule(Options.parseSchedule("0.05x8,1x8"));
+        try (As.LayerSolution s = solve(pr, 3, options)) {
+            double[] obj = s.objectives();
+            assertEquals(16, obj.length);
+            for (int i = 1; i < obj.length; i++) {
+                if (i == 8) {
+                    continue; // lambda changes: the objective is another function
+                }
+                assertTrue(obj[i] <= obj[i - 1] * (1 + 1e-5) + 1e-6,
+                        "iteration " + i + ": " + obj[i - 1] + " -> " + obj[i] + ", seed " + seed);
+            }
+        }
+    }
+
+    @Test
+    void subspaceIterationReachesTheFullSolversObjective() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        Problem pr = problem(r, 200, 14, 24);
+        Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x10,1x10"));
+        try (As.LayerSolution full = solve(pr, 4, options.withEigenSolver(Options.EigenSolver.FULL));
+             As.LayerSolution sub = solve(pr, 4, options.withEigenSolver(Options.EigenSolver.SUBSPACE))) {
+            double f = full.objectives()[19];
+            double s = sub.objectives()[19];
+            assertTrue(Math.abs(s - f) <= 1e-3 * f, "subspace " + s + " vs full " + f + ", seed " + seed);
+        }
+    }
+
+    /** ||X X^T - Y Y^T||_F for orthonormal columns: zero iff they span the same space. */
+    private static double projectorDistance(SimpleMatrix x, SimpleMatrix y) {
+        return x.mult(x.transpose()).minus(y.mult(y.transpose())).normF();
+    }
+
+    /** B = X diag(s) U^T (d_in x d_out) with a spectral gap after the k-th value. */
+    private static SimpleMatrix gapped(Random r, int dIn, int dOut, int k) {
+        SimpleMatrix x = Fixtures.topLeftSingular(Fixtures.ejml(Fixtures.gaussian(r, dIn, dIn, 1, 0)), dIn);
+        SimpleMatrix u = Fixtures.topLeftSingular(Fixtures.ejml(Fixtures.gaussian(r, dOut, dOut, 1, 0)), dOut);
+        int m = Math.min(dIn, dOut);
+        SimpleMatrix s = new SimpleMatrix(dIn, dOut);
+        for (int i = 0; i < m; i++) {
+            s.set(i, i, i < k ? 10 - i : 1.0 / (1 + i));
+        }
+        return x.mult(s).mult(u.transpose());
+    }
+
+    private static Matrix toMatrix(SimpleMatrix s) {
+        Matrix m = Matrix.zeros(s.getNumRows(), s.getNumCols());
+        for (int i = 0; i < s.getNumRows(); i++) {
+            for (int j = 0; j < s.getNumCols(); j++) {
+                m.set(i, j, (float) s.get(i, j));
+            }
+        }
+        return m;
+    }
+
+    @Test
+    void warmStartedSubspaceIterationSpansTheTopEigenvectors() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int dIn = 30, dOut = 40, k = 5;
+        SimpleMatrix b1 = gapped(r, dIn, dOut, k);
+        // The second problem moves a little, as B does between AS iterations.
+        SimpleMatrix b2 = b1.plus(Fixtures.ejml(Fixtures.gaussian(r, dIn, dOut, 0.05, 0)));
+        SimpleMatrix reference = Fixtures.topLeftSingular(b2.transpose().mult(b2), k);
+        try (TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, Options.EigenSolver.SUBSPACE);
+             Tensor t1 = b.upload(toMatrix(b1)); Tensor t2 = b.upload(toMatrix(b2))) {
+            eigen.next(t1).close();
+            try (Tensor u = eigen.next(t2)) {
+                SimpleMatrix uk = Fixtures.ejml(b.download(u));
+                assertTrue(uk.transpose().mult(uk).minus(SimpleMatrix.identity(k)).normF() < 1e-4,
+                        "orthonormal, seed " + seed);
+                double d = projectorDistance(uk, reference);
+                assertTrue(d < 1e-3, "projector distance " + d + ", seed " + seed);
+            }
+        }
+        // From a cold random start, more steps reach the same space.
+        try (Tensor t = b.upload(toMatrix(b1)); Tensor v = b.upload(Fixtures.gaussian(r, dOut, 2 * k, 1, 0))) {
+            SimpleMatrix ref1 = Fixtures.topLeftSingular(b1.transpose().mult(b1), k);
+            for (Tensor s : new Tensor[] {null, gram(t)}) {
+                try (Tensor ritz = SubspaceIteration.refine(b, t, s, v, 6)) {
+                    SimpleMatrix uk = Fixtures.ejml(b.download(ritz)).extractMatrix(0, dOut, 0, k);
+                    double d = projectorDistance(uk, ref1);
+                    assertTrue(d < 1e-3, (s == null ? "B^T (B V)" : "S V") + ": projector distance " + d + ", seed " + seed);
+                }
+                if (s != null) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    private Tensor gram(Tensor t) {
+        Tensor s = b.allocate(t.cols(), t.cols());
+        b.gram(t, 0f, s);
+        return s;
+    }
+
+    @Test
+    void singularGramStillFactorsWithTheRidge() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        // Two identical columns and fewer rows than inputs: Yc^T Yc is singular; the relative ridge fixes it.
+        Matrix y = Fixtures.gaussian(r, 6, 9, 1, 0);
+        for (int i = 0; i < 6; i++) {
+            y.set(i, 1, y.get(i, 0));
+        }
+        try (LayerInput in = LayerInput.of(b, b.upload(y), 1e-3, "fc")) {
+            assertTrue(b.download(in.chol).firstNonFinite() < 0, "finite factor, seed " + seed);
+            assertEquals(List.of(), in.notes);
+        }
+    }
+
+    /** A java backend whose Cholesky reports "not positive definite" the first {@code failures} times. */
+    private static Backend failingCholesky(int failures) {
+        Backend real = new JavaBackend();
+        int[] left = {failures};
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("cholesky") && left[0]-- > 0) {
+                        throw new NotPositiveDefiniteException(0, ((Tensor) args[0]).rows());
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void aFailingCholeskyRaisesTheRidgeThenGivesUpClearly() {
+        long seed = System.nanoTime();
+        Matrix y = Fixtures.gaussian(new Random(seed), 20, 7, 1, 0);
+        Backend twice = failingCholesky(2);
+        try (LayerInput in = LayerInput.of(twice, twice.upload(y), 1e-3, "fc6")) {
+            assertEquals(1, in.notes.size(), "seed " + seed);
+            assertTrue(in.notes.getFirst().contains("0.1"), in.notes.getFirst());
+            assertTrue(in.eps > 99 * 1e-3 * (b.trace(gramOf(y)) / 7) , "eps " + in.eps);
+        }
+        Backend always = failingCholesky(Integer.MAX_VALUE);
+        GerException e = assertThrows(GerException.class, () -> LayerInput.of(always, always.upload(y), 1e-3, "fc6"));
+        assertTrue(e.getMessage().contains("20 calibration rows for 7 inputs") && e.getMessage().contains("--ridge"),
+                e.getMessage());
+    }
+
+    private Tensor gramOf(Matrix y) {
+        try (Tensor t = b.upload(y)) {
+            Tensor s = b.allocate(y.cols(), y.cols());
+            try (Tensor mean = b.allocate(1, y.cols())) {
+                b.columnMeans(t, mean);
+                b.addRowVector(t, -1f, mean);
+            }
+            b.gram(t, 0f, s);
+            return s;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package ger.method;
+
+import ger.backend.Backend;
+import ger.backend.Tensor;
+import ger.backend.java.JavaBackend;
+import ger.model.CompressedLayer;
+import ger.tensor.Matrix;
+import org.ejml.simple.SimpleMatrix;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+/** The global stage's loss and gradients against a float64 host evaluation with central differences. */
+class GlobalStageTest {
+    private final Backend b = new JavaBackend();
+
+    private static SimpleMatrix relu(SimpleMatrix a) {
+        SimpleMatrix r = a.copy();
+        for (int i = 0; i < r.getNumRows(); i++) {
+            for (int j = 0; j < r.getNumCols(); j++) {
+                r.set(i, j, Math.max(0, r.get(i, j)));
+            }
+        }
+        return r;
+    }
+
+    private static SimpleMatrix affine(SimpleMatrix h, SimpleMatrix w, SimpleMatrix bias) {
+        SimpleMatrix a = h.mult(w.transpose());
+        for (int i = 0; i < a.getNumRows(); i++) {
+            for (int j = 0; j < a.getNumCols(); j++) {
+                a.set(i, j, a.get(i, j) + bias.get(0, j));
+            }
+        }
+        return a;
+    }
+
+    private static double sq(SimpleMatrix a) {
+        return a.normF() * a.normF();
+    }
+
+    /**
+     * The stage's loss in float64 (each term (1/n) sum ||.||^2 / ((1/n) sum ||target||^2): the n cancel) for the stack fc1 = p0 q0 (relu), fc2 = w1 (relu), fc3 = p2 q2:
+     * params = [p0, q0, b0, p2, q2, b2].
+     */
+    private static double hostLoss(List<SimpleMatrix> params, SimpleMatrix w1, SimpleMatrix b1, SimpleMatrix x,
+                                   SimpleMatrix target, List<SimpleMatrix> hiddenTargets, double beta) {
+        SimpleMatrix h1 = relu(affine(x, params.get(0).mult(params.get(1)), params.get(2)));
+        SimpleMatrix h2 = relu(affine(h1, w1, b1));
+        SimpleMatrix out = affine(h2, params.get(3).mult(params.get(4)), params.get(5));
+        double loss = sq(out.minus(target)) / sq(target);
+        List<SimpleMatrix> hidden = List.of(h1, h2);
+        for (int l = 0; l < 2; l++) {
+            loss += beta * sq(hidden.get(l).minus(hiddenTargets.get(l))) / sq(hiddenTargets.get(l));
+        }
+        return loss;
+    }
+
+    @Test
+    void gradientsMatchCentralDifferences() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 9;
+        double beta = 0.7;
+        Matrix x = Fixtures.gaussian(r, n, 5, 1, 0.3);
+        List<CompressedLayer> init = List.of(
+                new CompressedLayer.LowRank("fc1", Fixtures.gaussian(r, 7, 2, 0.7, 0), Fixtures.gaussian(r, 2, 5, 0.7, 0),
+                        Fixtures.gaussian(r, 1, 7, 0.2, 0.2)),
+                new CompressedLayer.Dense("fc2", Fixtures.gaussian(r, 6, 7, 0.5, 0), Fixtures.gaussian(r, 1, 6, 0.2, 0.2)),
+                new CompressedLayer.LowRank("fc3", Fixtures.gaussian(r, 4, 3, 0.7, 0), Fixtures.gaussian(r, 3, 6, 0.7, 0),
+                        Fixtures.gaussian(r, 1, 4, 0.2, 0)));
+        Matrix target = Fixtures.gaussian(r, n, 4, 1, 0);
+        List<Matrix> pre = List.of(Fixtures.gaussian(r, n, 7, 1, 0.2), Fixtures.gaussian(r, n, 6, 1, 0.2));
+        Options options = Options.defaults().withGlobal(1, 0.01, n, beta);
+        try (Tensor xt = b.upload(x); Tensor tt = b.upload(target);
+             Tensor p0 = b.upload(pre.get(0)); Tensor p1 = b.upload(pre.get(1));
+             GlobalStage stage = new GlobalStage(b, init, xt, tt, List.of(p0, p1), options, Progress.NONE)) {
+            int[] rows = new int[n];
+            for (int i = 0; i < n; i++) {
+                rows[i] = i;
+            }
+            double loss = stage.lossAndGradients(rows) / n;
+            List<SimpleMatrix> params = new ArrayList<>();
+            List<SimpleMatrix> grads = new ArrayList<>();
+            for (int l : new int[] {0, 2}) {
+                GlobalStage.Trainable t = stage.trainable(l);
+                for (Tensor p : List.of(t.layer().p(), t.layer().q(), t.layer().bias())) {
+                    params.add(Fixtures.ejml(b.download(p)));
+                }
+                for (Tensor g : List.of(t.dp(), t.dq(), t.db())) {
+                    grads.add(Fixtures.ejml(b.download(g)));
+                }
+            }
+            assertEquals(null, stage.trainable(1));
+            SimpleMatrix w1 = Fixtures.ejml(((CompressedLayer.Dense) init.get(1)).weight());
+            SimpleMatrix b1 = Fixtures.ejml(init.get(1).bias());
+            SimpleMatrix xs = Fixtures.ejml(x);
+            SimpleMatrix ts = Fixtures.ejml(target);
+            List<SimpleMatrix> hidden = List.of(relu(Fixtures.ejml(pre.get(0))), relu(Fixtures.ejml(pre.get(1))));
+            double host = hostLoss(params, w1, b1, xs, ts, hidden, beta);
+            assertEquals(host, loss, 1e-4 * host, "loss, seed " + seed);
+            // Balancing kept each product: P Q equals the initial one.
+            SimpleMatrix before = Fixtures.ejml(((CompressedLayer.LowRank) init.get(0)).p())
+                    .mult(Fixtures.ejml(((CompressedLayer.LowRank) init.get(0)).q()));
+            assertEquals(0, Fixtures.relative(params.get(0).mult(params.get(1)), before), 1e-4, "balanced product");
+
+            for (int t = 0; t < params.size(); t++) {
+                SimpleMatrix g = grads.get(t);
+                double scale = g.elementMaxAbs();
+                for (int trial = 0; trial < 4; trial++) {
+                    int i = r.nextInt(g.getNumRows());
+                    int j = r.nextInt(g.getNumCols());
+                    double h = 1e-5;
+                    List<SimpleMatrix> plus = new ArrayList<>(params);
+                    List<SimpleMatrix> minus = new ArrayList<>(params);
+                    plus.set(t, params.get(t).copy());
+                    minus.set(t, params.get(t).copy());
+                    plus.get(t).set(i, j, params.get(t).get(i, j) + h);
+                    minus.get(t).set(i, j, params.get(t).get(i, j) - h);
+                    double fd = (hostLoss(plus, w1, b1, xs, ts, hidden, beta) - hostLoss(minus, w1, b1, xs, ts, hidden, beta)) / (2 * h);
+                    assertEquals(fd, g.get(i, j), 1e-2 * Math.max(Math.abs(fd), 0.1 * scale) + 1e-7,
+                            "param " + t + " (" + i + ", " + j + "), seed " + seed);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shuffleIsSeededAndAPermutation() {
+        int[] a = GlobalStage.shuffled(50, 7);
+        int[] sorted = a.clone();
+        java.util.Arrays.sort(sorted);
+        for (int i = 0; i < 50; i++) {
+            assertEquals(i, sorted[i]);
+        }
+        assertArrayEquals(a, GlobalStage.shuffled(50, 7));
+        assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(GlobalStage.shuffled(50, 8)));
+    }
+}
