@@ -9,6 +9,7 @@ import ger.model.FcStack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -122,10 +123,11 @@ final class As {
      * @param preActivations the original network's A_l for every layer (n x d_l)
      * @param firstInput     layer 0's prepared input (the session caches it across ranks; not closed here)
      * @param phases         "init &lt;layer&gt;" seconds are added to it
+     * @param selected       the layers to compress; the others keep their original weights
      */
     static List<CompressedLayer> run(Backend b, FcStack model, int k, Tensor x, List<Tensor> preActivations,
                                      Supplier<LayerInput> firstInput, Options options, Progress progress,
-                                     List<String> notes, Map<String, Double> phases) {
+                                     List<String> notes, Map<String, Double> phases, Set<Integer> selected) {
         List<CompressedLayer> result = new ArrayList<>();
         Tensor yhat = null; // the input of layer l > 0, owned here
         try {
@@ -136,8 +138,10 @@ final class As {
                 Tensor next = null;
                 try (Backend.Range r = b.range("layer " + d.name())) {
                     String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
-                    if (dense != null) {
-                        notes.add(dense);
+                    if (dense != null || !selected.contains(l)) {
+                        if (selected.contains(l)) {
+                            notes.add(dense);
+                        }
                         result.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
                         if (relu) {
                             try (DeviceLayer layer = DeviceLayer.upload(b, d)) {

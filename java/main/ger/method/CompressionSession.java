@@ -14,6 +14,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.HashMap;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.IntStream;
 import java.util.stream.Collectors;
 
 /**
@@ -37,6 +41,8 @@ public final class CompressionSession implements AutoCloseable {
     private List<Tensor> preActivations;
     /** AS's prepared input of layer 0 (the calibration rows at every rank). */
     private LayerInput firstInput;
+    /** AS results by rank and layer set, host copies. */
+    private final Map<String, AsRun> asRuns = new HashMap<>();
 
     /**
      * @param calib the calibration rows, n x d_0 (read, not kept beyond the upload)
@@ -65,10 +71,23 @@ public final class CompressionSession implements AutoCloseable {
     }
 
     /**
-     * Compresses with {@code method} at {@code knob}: the rank k for lrd/as/ger-ic/ger, the
-     * sub-vector dimension for pq, ignored for bin.
+     * Compresses every layer with {@code method} at {@code knob}: the rank k for lrd/as/ger-ic/ger,
+     * the sub-vector dimension for pq, ignored for bin.
      */
     public CompressionResult compress(MethodName method, int knob) {
+        return compress(method, knob, IntStream.range(0, model.depth()).boxed().collect(Collectors.toSet()));
+    }
+
+    /**
+     * Compresses only the layers of the given indices (the single-layer study); the others keep
+     * their original weights, and the global stage, if any, refines only the compressed ones.
+     */
+    public CompressionResult compress(MethodName method, int knob, Set<Integer> selected) {
+        for (int l : selected) {
+            if (l < 0 || l >= model.depth()) {
+                throw new GerException("layer index " + l + " outside 0.." + (model.depth() - 1));
+            }
+        }
         if (method.isLowRank() && knob < 1) {
             throw new GerException("rank must be >= 1, got " + knob);
         }
@@ -81,12 +100,11 @@ public final class CompressionSession implements AutoCloseable {
         List<Double> epochLoss = List.of();
         Double settledLr = null;
         List<CompressedLayer> layers = switch (method) {
-            case LRD, GER_IC -> lrdLayers(knob, notes, phases);
-            case AS, GER -> As.run(backend, model, knob, x, preActivations, this::firstInput, options, progress,
-                    notes, phases);
-            case PQ -> perLayer(phases, "pq", (l, d) -> ProductQuantization.compress(d, knob, options.pqCentroids(),
-                    options.pqIterations(), options.seed() + l));
-            case BIN -> perLayer(phases, "bin", (l, d) -> Binarization.compress(d));
+            case LRD, GER_IC -> lrdLayers(knob, selected, notes, phases);
+            case AS, GER -> asLayers(knob, selected, notes, phases);
+            case PQ -> perLayer(phases, "pq", selected, (l, d) -> ProductQuantization.compress(d, knob,
+                    options.pqCentroids(), options.pqIterations(), options.seed() + l));
+            case BIN -> perLayer(phases, "bin", selected, (l, d) -> Binarization.compress(d));
         };
         if (method == MethodName.GER || method == MethodName.GER_IC) {
             if (layers.stream().noneMatch(l -> l instanceof CompressedLayer.LowRank)) {
@@ -148,13 +166,52 @@ public final class CompressionSession implements AutoCloseable {
         return firstInput;
     }
 
-    private List<CompressedLayer> lrdLayers(int k, List<String> notes, Map<String, Double> phases) {
+    /**
+     * AS at rank k over the selected layers. GER at the same rank and layers as an earlier AS job
+     * starts from that job's result rather than solving again (a sweep runs both).
+     */
+    private List<CompressedLayer> asLayers(int k, Set<Integer> selected, List<String> notes, Map<String, Double> phases) {
+        String key = k + " " + new TreeSet<>(selected);
+        AsRun cached = asRuns.get(key);
+        if (cached == null) {
+            List<String> asNotes = new ArrayList<>();
+            Map<String, Double> asPhases = new LinkedHashMap<>();
+            List<CompressedLayer> layers = As.run(backend, model, k, x, preActivations, this::firstInput, options,
+                    progress, asNotes, asPhases, selected);
+            cached = new AsRun(layers.stream().map(CompressionSession::copy).toList(), asNotes, asPhases);
+            asRuns.put(key, cached);
+            notes.addAll(asNotes);
+            phases.putAll(asPhases);
+            return layers;
+        }
+        notes.addAll(cached.notes());
+        notes.add("AS initialisation at rank " + k + " reused from this session's earlier AS job ("
+                + String.format(Locale.ROOT, "%.1f", cached.phases().values().stream().mapToDouble(Double::doubleValue).sum())
+                + " s then)");
+        return cached.layers().stream().map(CompressionSession::copy).toList();
+    }
+
+    /** One AS job's result, kept for GER at the same rank. */
+    private record AsRun(List<CompressedLayer> layers, List<String> notes, Map<String, Double> phases) {
+    }
+
+    private static CompressedLayer copy(CompressedLayer l) {
+        return switch (l) {
+            case CompressedLayer.LowRank lr -> new CompressedLayer.LowRank(lr.name(), lr.p().copy(), lr.q().copy(), lr.bias().copy());
+            case CompressedLayer.Dense d -> new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy());
+            default -> throw new IllegalArgumentException("AS makes only low-rank and dense layers, got " + l);
+        };
+    }
+
+    private List<CompressedLayer> lrdLayers(int k, Set<Integer> selected, List<String> notes, Map<String, Double> phases) {
         List<CompressedLayer> layers = new ArrayList<>();
         for (int l = 0; l < model.depth(); l++) {
             DenseLayer d = model.layer(l);
             String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
-            if (dense != null) {
-                notes.add(dense);
+            if (dense != null || !selected.contains(l)) {
+                if (selected.contains(l)) {
+                    notes.add(dense);
+                }
                 layers.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
             } else {
                 long start = System.nanoTime();
@@ -172,11 +229,17 @@ public final class CompressionSession implements AutoCloseable {
         CompressedLayer compress(int index, DenseLayer layer);
     }
 
-    private List<CompressedLayer> perLayer(Map<String, Double> phases, String phase, LayerCompressor compressor) {
+    private List<CompressedLayer> perLayer(Map<String, Double> phases, String phase, Set<Integer> selected,
+                                           LayerCompressor compressor) {
         List<CompressedLayer> layers = new ArrayList<>();
         progress.start(phase, model.depth());
         for (int l = 0; l < model.depth(); l++) {
             DenseLayer d = model.layer(l);
+            if (!selected.contains(l)) {
+                layers.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
+                progress.advance(d.name() + " kept");
+                continue;
+            }
             long start = System.nanoTime();
             try (Backend.Range r = backend.range("layer " + d.name())) {
                 layers.add(compressor.compress(l, d));
