@@ -3,7 +3,7 @@ package ger.cli;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.Backends;
-import ger.eval.Evaluator;
+import ger.method.Forward;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.MethodName;
@@ -68,7 +68,7 @@ final class ValidateCommand implements Callable<Integer> {
         try (Backend test = Backends.open(backend, System.err::println);
              Backend ref = Backends.open(against, System.err::println)) {
             phases.add(new Phase("forward (original model)",
-                    relativeDifference(Evaluator.forward(test, stack, x), Evaluator.forward(ref, stack, x))));
+                    relativeDifference(Forward.forward(test, stack, x), Forward.forward(ref, stack, x))));
             List<MethodName> jobs = switch (m) {
                 case GER -> List.of(MethodName.AS, MethodName.GER);
                 case GER_IC -> List.of(MethodName.LRD, MethodName.GER_IC);
@@ -82,7 +82,7 @@ final class ValidateCommand implements Callable<Integer> {
                     String phase = job == m ? job.cliName() : job.cliName() + " (initialisation of " + m + ")";
                     phases.add(new Phase(phase + ": weights (largest over layers)", weightDifference(ra.model(), rb.model())));
                     phases.add(new Phase(phase + ": compressed outputs",
-                            relativeDifference(Evaluator.forward(test, ra.model(), x), Evaluator.forward(ref, rb.model(), x))));
+                            relativeDifference(Forward.forward(test, ra.model(), x), Forward.forward(ref, rb.model(), x))));
                 }
             }
             System.out.println("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", method "

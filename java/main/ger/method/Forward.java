@@ -3,7 +3,9 @@ package ger.method;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.Tensor;
+import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
+import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 
@@ -13,91 +15,147 @@ import java.util.List;
 
 /**
  * The forward pass of an FC stack, original or compressed, on any backend: a_l = W_l h_{l-1} + b_l,
- * relu on every layer but the last. Rows go through in chunks of {@link #CHUNK_ROWS} so that the
+ * relu on every layer but the last. The layers are uploaded once (low-rank layers as their two
+ * factors, every other stored form as its dense weight); rows go through in chunks so that the
  * activations of a large data set never sit on the device at once.
  */
-public final class Forward {
+public final class Forward implements AutoCloseable {
     /** Rows per chunk: bounds the intermediate activations to CHUNK_ROWS x the widest layer. */
     static final int CHUNK_ROWS = 8192;
 
-    private Forward() {
+    private final Backend b;
+    private final List<DeviceLayer> layers;
+
+    private Forward(Backend b, List<DeviceLayer> layers) {
+        this.b = b;
+        this.layers = layers;
+    }
+
+    /** The original network, uploaded. */
+    public static Forward of(Backend b, FcStack model) {
+        List<DeviceLayer> layers = new ArrayList<>();
+        try {
+            for (DenseLayer layer : model.layers()) {
+                layers.add(DeviceLayer.upload(b, layer));
+            }
+        } catch (RuntimeException e) {
+            layers.forEach(DeviceLayer::close);
+            throw e;
+        }
+        return new Forward(b, layers);
+    }
+
+    /** A compressed network, uploaded; its layers must chain. */
+    public static Forward of(Backend b, CompressedModel model) {
+        if (model.layers().isEmpty()) {
+            throw new GerException("the compressed model has no layers");
+        }
+        List<DeviceLayer> layers = new ArrayList<>();
+        try {
+            for (CompressedLayer layer : model.layers()) {
+                if (!layers.isEmpty() && layers.getLast().out() != layer.in()) {
+                    throw new GerException("compressed layer " + layer.name() + " takes " + layer.in()
+                            + " inputs but layer " + layers.getLast().name() + " gives " + layers.getLast().out());
+                }
+                layers.add(DeviceLayer.upload(b, layer));
+            }
+        } catch (RuntimeException e) {
+            layers.forEach(DeviceLayer::close);
+            throw e;
+        }
+        return new Forward(b, layers);
     }
 
     /** The original network's outputs: x n x in -> n x out (host). */
     public static Matrix forward(Backend b, FcStack model, Matrix x) {
-        List<DeviceLayer> layers = new ArrayList<>();
-        try {
-            for (var layer : model.layers()) {
-                layers.add(DeviceLayer.upload(b, layer));
-            }
-            return forwardHost(b, layers, x);
-        } finally {
-            layers.forEach(DeviceLayer::close);
+        try (Forward f = of(b, model)) {
+            return f.forward(x, CHUNK_ROWS);
         }
     }
 
     /** A compressed network's outputs: x n x in -> n x out (host). */
     public static Matrix forward(Backend b, CompressedModel model, Matrix x) {
-        List<DeviceLayer> layers = new ArrayList<>();
-        try {
-            for (var layer : model.layers()) {
-                layers.add(DeviceLayer.upload(b, layer));
-            }
-            return forwardHost(b, layers, x);
-        } finally {
-            layers.forEach(DeviceLayer::close);
+        try (Forward f = of(b, model)) {
+            return f.forward(x, CHUNK_ROWS);
         }
     }
 
-    private static Matrix forwardHost(Backend b, List<DeviceLayer> layers, Matrix x) {
-        if (x.cols() != layers.getFirst().in()) {
-            throw new GerException("the input rows have " + x.cols() + " columns but the model's first layer "
-                    + layers.getFirst().name() + " takes " + layers.getFirst().in());
+    public int in() {
+        return layers.getFirst().in();
+    }
+
+    public int out() {
+        return layers.getLast().out();
+    }
+
+    /** Fails unless other has as many layers of the same shapes (a compressed form of this network). */
+    public void requireSameShape(Forward other) {
+        if (other.layers.size() != layers.size()) {
+            throw new GerException("the compressed model has " + other.layers.size() + " layers, the original "
+                    + layers.size());
         }
-        Matrix out = Matrix.zeros(x.rows(), layers.getLast().out());
-        for (int from = 0; from < x.rows(); from += CHUNK_ROWS) {
-            int count = Math.min(CHUNK_ROWS, x.rows() - from);
-            try (Matrix hostChunk = x.rowRange(from, count);
-                 Tensor chunk = b.upload(hostChunk);
-                 Tensor y = forwardChunk(b, layers, chunk);
-                 Matrix hostY = b.download(y)) {
-                MemorySegment.copy(hostY.segment(), 0, out.segment(),
-                        (long) from * out.cols() * Float.BYTES, hostY.byteSize());
+        for (int l = 0; l < layers.size(); l++) {
+            DeviceLayer a = layers.get(l);
+            DeviceLayer c = other.layers.get(l);
+            if (a.in() != c.in() || a.out() != c.out()) {
+                throw new GerException("compressed layer " + c.name() + " is " + c.out() + " x " + c.in()
+                        + " but original layer " + a.name() + " is " + a.out() + " x " + a.in());
             }
+        }
+    }
+
+    /** Fails unless x has this network's input width. */
+    public void requireInput(Matrix x) {
+        if (x.cols() != in()) {
+            throw new GerException("the data has " + x.cols() + " columns but the model's first layer "
+                    + layers.getFirst().name() + " takes " + in() + " inputs");
+        }
+    }
+
+    /** x n x in on the host -> outputs n x out on the host, chunkRows rows at a time. */
+    public Matrix forward(Matrix x, int chunkRows) {
+        requireInput(x);
+        Matrix out = Matrix.zeros(x.rows(), out());
+        try {
+            for (int from = 0; from < x.rows(); from += chunkRows) {
+                int count = Math.min(chunkRows, x.rows() - from);
+                try (Matrix hostChunk = x.rowRange(from, count);
+                     Tensor chunk = b.upload(hostChunk);
+                     Tensor y = outputs(chunk);
+                     Matrix hostY = b.download(y)) {
+                    MemorySegment.copy(hostY.segment(), 0, out.segment(),
+                            (long) from * out.cols() * Float.BYTES, hostY.byteSize());
+                }
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
         }
         return out;
     }
 
+    /** One chunk through every layer: h rows x in -> a new rows x out tensor (the caller closes it). */
+    public Tensor outputs(Tensor h) {
+        return outputs(b, layers, h);
+    }
+
     /** sum of (F(x) - target)^2 over all rows; x n x in and target n x out on the device. */
     static double squaredError(Backend b, List<DeviceLayer> layers, Tensor x, Tensor target) {
-        double[] sum = {0};
-        forEachChunk(b, layers, x, (from, y) -> {
-            try (Tensor t = b.allocate(y.rows(), y.cols())) {
-                b.copyRows(target, from, t, 0, y.rows());
-                sum[0] += b.squaredError(y, t);
-            }
-        });
-        return sum[0];
-    }
-
-    private interface ChunkSink {
-        void accept(int from, Tensor outputs);
-    }
-
-    private static void forEachChunk(Backend b, List<DeviceLayer> layers, Tensor x, ChunkSink sink) {
+        double sum = 0;
         for (int from = 0; from < x.rows(); from += CHUNK_ROWS) {
             int count = Math.min(CHUNK_ROWS, x.rows() - from);
-            try (Tensor chunk = b.allocate(count, x.cols())) {
+            try (Tensor chunk = b.allocate(count, x.cols()); Tensor t = b.allocate(count, target.cols())) {
                 b.copyRows(x, from, chunk, 0, count);
-                try (Tensor y = forwardChunk(b, layers, chunk)) {
-                    sink.accept(from, y);
+                b.copyRows(target, from, t, 0, count);
+                try (Tensor y = outputs(b, layers, chunk)) {
+                    sum += b.squaredError(y, t);
                 }
             }
         }
+        return sum;
     }
 
-    /** One chunk through every layer: h rows x in -> a new rows x out tensor. */
-    private static Tensor forwardChunk(Backend b, List<DeviceLayer> layers, Tensor h) {
+    private static Tensor outputs(Backend b, List<DeviceLayer> layers, Tensor h) {
         Tensor current = null;
         for (int l = 0; l < layers.size(); l++) {
             DeviceLayer layer = layers.get(l);
@@ -105,12 +163,21 @@ public final class Forward {
             Tensor out = b.allocate(h.rows(), layer.out());
             try (Tensor qh = layer.rank() > 0 ? b.allocate(h.rows(), layer.rank()) : null) {
                 layer.forward(b, input, l < layers.size() - 1, qh, out);
-            }
-            if (current != null) {
-                current.close();
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            } finally {
+                if (current != null) {
+                    current.close();
+                }
             }
             current = out;
         }
         return current;
+    }
+
+    @Override
+    public void close() {
+        layers.forEach(DeviceLayer::close);
     }
 }

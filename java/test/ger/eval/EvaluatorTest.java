@@ -1,5 +1,6 @@
 package ger.eval;
 
+import ger.method.Forward;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
@@ -125,14 +126,14 @@ class EvaluatorTest {
         FcStack model = randomStack(dims, random);
         Matrix x = gaussian(23 + random.nextInt(40), dims[0], 1, random);
         double[][] expected = reference(model, x);
-        assertClose(expected, Evaluator.forward(b, model, x), "seed " + seed + ", one chunk");
-        assertClose(expected, Evaluator.forward(b, model, x, 7), "seed " + seed + ", chunks of 7");
+        assertClose(expected, Forward.forward(b, model, x), "seed " + seed + ", one chunk");
+        assertClose(expected, Forward.of(b, model).forward(x, 7), "seed " + seed + ", chunks of 7");
 
         CompressedModel compressed = mixedModel(model, random);
         assertTrue(compressed.layers().get(1) instanceof CompressedLayer.ProductQuantized);
         double[][] expectedCompressed = reference(compressed, x);
-        assertClose(expectedCompressed, Evaluator.forward(b, compressed, x), "seed " + seed + ", compressed");
-        assertClose(expectedCompressed, Evaluator.forward(b, compressed, x, 5), "seed " + seed + ", compressed, chunks of 5");
+        assertClose(expectedCompressed, Forward.forward(b, compressed, x), "seed " + seed + ", compressed");
+        assertClose(expectedCompressed, Forward.of(b, compressed).forward(x, 5), "seed " + seed + ", compressed, chunks of 5");
     }
 
     @Test
@@ -146,8 +147,8 @@ class EvaluatorTest {
         int[] labels = random.ints(n, 0, 9).toArray();
         int[] ks = {1, 2, 5, 9};
         CompressedModel compressed = mixedModel(model, random);
-        Matrix logits = Evaluator.forward(b, model, x);
-        Matrix compressedLogits = Evaluator.forward(b, compressed, x);
+        Matrix logits = Forward.forward(b, model, x);
+        Matrix compressedLogits = Forward.forward(b, compressed, x);
 
         for (boolean withCompressed : new boolean[] {false, true}) {
             Matrix judged = withCompressed ? compressedLogits : logits;
@@ -204,7 +205,7 @@ class EvaluatorTest {
         assertTrue(e.getMessage().contains("7") && e.getMessage().contains("6"), e.getMessage());
         assertThrows(GerException.class, () -> Evaluator.evaluate(b, model, null, x, labels, new int[] {0}));
         assertThrows(GerException.class, () -> Evaluator.evaluate(b, model, null, x, labels, new int[] {5}));
-        assertThrows(GerException.class, () -> Evaluator.forward(b, model, wide));
+        assertThrows(GerException.class, () -> Forward.forward(b, model, wide));
 
         FcStack other = randomStack(new int[] {6, 3, 4}, random);
         CompressedModel mismatched = new CompressedModel(other.layers().stream()
