@@ -5,7 +5,6 @@ import ger.backend.cuda.CudaBackend;
 import ger.backend.java.JavaBackend;
 import ger.backend.opencl.OpenClBackend;
 
-import java.util.Optional;
 import java.util.function.Consumer;
 
 /** Opens a backend from its CLI spec: java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto. */
@@ -24,16 +23,16 @@ public final class Backends {
         }
         if (s.equals("cuda") || s.startsWith("cuda:")) {
             int device = s.equals("cuda") ? 0 : parseIndex(spec, s.substring(5));
-            Optional<String> missing = CudaBackend.unavailableReason();
-            if (missing.isPresent()) {
-                throw new GerException("--backend " + spec + ": " + missing.get());
+            CudaBackend.Probe probe = CudaBackend.probe();
+            if (!probe.available()) {
+                throw new GerException("--backend " + spec + ": " + probe.detail());
             }
             return new CudaBackend(device);
         }
         if (s.equals("opencl") || s.startsWith("opencl:")) {
-            Optional<String> missing = OpenClBackend.unavailableReason();
-            if (missing.isPresent()) {
-                throw new GerException("--backend " + spec + ": " + missing.get());
+            OpenClBackend.Probe probe = OpenClBackend.probe();
+            if (!probe.available()) {
+                throw new GerException("--backend " + spec + ": " + probe.detail());
             }
             return OpenClBackend.open(spec);
         }
@@ -48,17 +47,18 @@ public final class Backends {
      * passed over: the java backend is as fast there and does the factorisations itself anyway.
      */
     private static Backend auto(Consumer<String> notice) {
-        Optional<String> noCuda = CudaBackend.unavailableReason();
-        if (noCuda.isEmpty()) {
-            notice.accept("backend auto: cuda");
+        CudaBackend.Probe cuda = CudaBackend.probe();
+        if (cuda.available()) {
+            notice.accept("backend auto: cuda, " + cuda.detail());
             return new CudaBackend(0);
         }
-        Optional<String> noGpuOpenCl = OpenClBackend.unavailableGpuReason();
-        if (noGpuOpenCl.isEmpty()) {
-            notice.accept("backend auto: opencl (no cuda: " + noCuda.get() + ")");
+        OpenClBackend.Probe opencl = OpenClBackend.probe();
+        if (opencl.available() && opencl.gpu()) {
+            notice.accept("backend auto: opencl, " + opencl.detail() + " (no cuda: " + cuda.detail() + ")");
             return OpenClBackend.open("opencl");
         }
-        notice.accept("backend auto: java (no cuda: " + noCuda.get() + "; no OpenCL GPU: " + noGpuOpenCl.get() + ")");
+        notice.accept("backend auto: java (no cuda: " + cuda.detail() + "; no OpenCL GPU: "
+                + (opencl.available() ? "only " + opencl.detail() : opencl.detail()) + ")");
         return new JavaBackend();
     }
 

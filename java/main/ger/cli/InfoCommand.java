@@ -23,11 +23,13 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (devices) {
-            System.out.println("cuda: " + CudaBackend.unavailableReason().map(r -> "not available (" + r + ")")
-                    .orElseGet(CudaBackend::describeDevices));
-            System.out.println("opencl: " + OpenClBackend.unavailableReason().map(r -> "not available (" + r + ")")
-                    .orElse(""));
-            OpenClBackend.listDevices().forEach(d -> System.out.println("  " + d));
+            CudaBackend.Probe cuda = CudaBackend.probe();
+            System.out.println("cuda: " + (cuda.available() ? cuda.detail() : "not available (" + cuda.detail() + ")"));
+            OpenClBackend.Probe opencl = OpenClBackend.probe();
+            System.out.println("opencl: " + (opencl.available() ? "default " + opencl.detail() : "not available (" + opencl.detail() + ")"));
+            if (opencl.available()) {
+                OpenClBackend.listDevices().forEach(d -> System.out.println("  " + d));
+            }
             System.out.println("java: always available");
         }
         if (file != null) {
