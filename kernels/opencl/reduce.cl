@@ -12,9 +12,9 @@ inline void group_sum(float v, __local float* scratch, __global float* partial) 
     const int l = get_local_id(0);
     scratch[l] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
-    for (int half = RED_WG / 2; half > 0; half >>= 1) {
-        if (l < half) {
-            scratch[l] += scratch[l + half];
+    for (int stride = RED_WG / 2; stride > 0; stride >>= 1) {
+        if (l < stride) {
+            scratch[l] += scratch[l + stride];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }

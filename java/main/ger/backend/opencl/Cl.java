@@ -22,6 +22,7 @@ import static org.jocl.CL.*;
  */
 final class Cl {
     static {
+        IcdLoader.ensureLoadable();
         CL.setExceptionsEnabled(true);
     }
 
