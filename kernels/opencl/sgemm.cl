@@ -16,8 +16,8 @@
 #define TSM 64
 #define TSN 64
 #define TSK 16
-#define WPTM 4
-#define WPTN 4
+#define WPTM 8
+#define WPTN 8
 #endif
 #define RTSM (TSM / WPTM)
 #define RTSN (TSN / WPTN)
@@ -72,13 +72,19 @@ inline void sgemm_tile(const int transA, const int transB, const int m, const in
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 
+        // Fully unrolled, so that on a CPU (PoCL) the loop over work-items is the innermost loop and
+        // gets vectorised, with acc kept in registers.
+#pragma unroll
         for (int p = 0; p < TSK; p++) {
             float br[WPTN];
+#pragma unroll
             for (int wn = 0; wn < WPTN; wn++) {
                 br[wn] = bs[p * TSN + tn + wn * RTSN];
             }
+#pragma unroll
             for (int wm = 0; wm < WPTM; wm++) {
                 const float ar = as[p * TSM + tm + wm * RTSM];
+#pragma unroll
                 for (int wn = 0; wn < WPTN; wn++) {
                     acc[wm][wn] += ar * br[wn];
                 }

@@ -53,8 +53,8 @@ public final class OpenClBackend implements Backend {
     private static final int TSM = 64;
     private static final int TSN = 64;
     private static final int TSK = 16;
-    private static final int WPTM = 4;
-    private static final int WPTN = 4;
+    private static final int WPTM = 8;
+    private static final int WPTN = 8;
     /** Work-group size of the reductions (reduce.cl). */
     private static final int RED_WG = 256;
     /** Upper bound on reduction work-groups: the partial sums buffer holds this many floats. */
@@ -154,7 +154,10 @@ public final class OpenClBackend implements Backend {
     public static Probe probe() {
         try {
             return new Probe(true, defaultDevice().describe());
-        } catch (LinkageError | RuntimeException e) {
+        } catch (LinkageError e) {
+            return new Probe(false, "OpenCL is not usable: " + rootMessage(e)
+                    + " (install an ICD loader, e.g. ocl-icd-libopencl1, and an ICD, e.g. pocl-opencl-icd)");
+        } catch (RuntimeException e) {
             return new Probe(false, "OpenCL is not usable: " + rootMessage(e));
         }
     }
