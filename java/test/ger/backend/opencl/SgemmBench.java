@@ -11,7 +11,7 @@ import java.util.Random;
  * SGEMM rate, c = a b at n x n x n, of the OpenCL backend (default device) and the java backend, in
  * GFLOP/s (2 n^3 flops per call). Fixed seed; warm-up calls first (they include PoCL's kernel
  * compilation), then the best and the mean of the timed calls.
- * Usage: SgemmBench [n] [reps]   (default 1024, 5)
+ * Usage: SgemmBench [n] [reps] [backends]   (default 1024, 5, opencl,java)
  */
 public final class SgemmBench {
     private SgemmBench() {
@@ -20,17 +20,22 @@ public final class SgemmBench {
     public static void main(String[] args) {
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 1024;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String backends = args.length > 2 ? args[2] : "opencl,java";
         Random rng = new Random(42);
         try (Matrix a = Matrix.zeros(n, n); Matrix b = Matrix.zeros(n, n)) {
             for (long i = 0; i < a.size(); i++) {
                 a.setFlat(i, (float) rng.nextGaussian());
                 b.setFlat(i, (float) rng.nextGaussian());
             }
-            try (OpenClBackend cl = new OpenClBackend()) {
-                run(cl, a, b, reps);
+            if (backends.contains("opencl")) {
+                try (OpenClBackend cl = new OpenClBackend()) {
+                    run(cl, a, b, reps);
+                }
             }
-            try (JavaBackend java = new JavaBackend()) {
-                run(java, a, b, reps);
+            if (backends.contains("java")) {
+                try (JavaBackend java = new JavaBackend()) {
+                    run(java, a, b, reps);
+                }
             }
         }
     }
