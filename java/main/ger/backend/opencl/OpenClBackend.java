@@ -1,0 +1,674 @@
+package ger.backend.opencl;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.backend.Eigen;
+import ger.backend.Shapes;
+import ger.backend.Svd;
+import ger.backend.Tensor;
+import ger.backend.java.JavaBackend;
+import ger.tensor.Matrix;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+import org.jocl.cl_program;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import static org.jocl.CL.*;
+
+/**
+ * The OpenCL backend, through JOCL: one context and one in-order queue on one device; tensors are
+ * {@link OpenClTensor} buffers; the kernels are {@code kernels/opencl/*.cl} (classpath resources),
+ * built once per backend. GEMM and Gram run on a tiled SGEMM ({@code sgemm.cl}), element-wise ops and
+ * reductions on {@code elementwise.cl} and {@code reduce.cl}; reductions leave one float partial sum
+ * per work-group, which the host adds in double.
+ *
+ * <p>The factorisations of small matrices ({@link #cholesky}, {@link #triangularSolve},
+ * {@link #symmetricEigenTopK}, {@link #svd}) run on the host through {@link JavaBackend}: download,
+ * compute in double, upload, as MAGMA does for its small panels. Their matrices are d x d or
+ * out x in of one layer, so the transfer is small next to the GEMMs around them.
+ *
+ * <p>Not thread-safe: one thread drives a backend (kernel arguments are set on shared kernel objects).
+ */
+public final class OpenClBackend implements Backend {
+    // SGEMM tiling, passed to sgemm.cl as -D options: a work-group computes a TSM x TSN tile of c,
+    // TSK deep per step, with (TSN / WPTN) x (TSM / WPTM) work-items of WPTM x WPTN results each.
+    private static final int TSM = 64;
+    private static final int TSN = 64;
+    private static final int TSK = 16;
+    private static final int WPTM = 8;
+    private static final int WPTN = 8;
+    /** Work-group size of the reductions (reduce.cl). */
+    private static final int RED_WG = 256;
+    /** Upper bound on reduction work-groups: the partial sums buffer holds this many floats. */
+    private static final int MAX_GROUPS = 1024;
+    /** Elements each reduction work-item takes at least, before more work-groups are used. */
+    private static final int ITEMS_PER_THREAD = 8;
+    /** Work-group size of the 1D element-wise kernels. */
+    private static final int LOCAL_1D = 128;
+    /** Transpose tile (TT in elementwise.cl). */
+    private static final int TT = 16;
+    private static final List<String> KERNEL_FILES = List.of("sgemm.cl", "elementwise.cl", "reduce.cl");
+
+    private final JavaBackend host = new JavaBackend();
+    private final Set<OpenClTensor> live = ConcurrentHashMap.newKeySet();
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private final String description;
+    private cl_context context;
+    private cl_command_queue queue;
+    private cl_program program;
+    private cl_mem partials;
+    private boolean closed;
+
+    /** The backend on device {@code device} of platform {@code platform} (indices as {@link #listDevices}). */
+    public OpenClBackend(int platform, int device) {
+        this(find(platform, device));
+    }
+
+    /** The backend on the default device: the first GPU if there is one, else the first device. */
+    public OpenClBackend() {
+        this(defaultDevice());
+    }
+
+    private OpenClBackend(Cl.DeviceRef ref) {
+        description = ref.name() + " (" + ref.typeName() + ", " + ref.platformName() + ", OpenCL " + ref.platformIndex()
+                + ":" + ref.deviceIndex() + ")";
+        try {
+            cl_context_properties props = new cl_context_properties();
+            props.addProperty(CL_CONTEXT_PLATFORM, ref.platform());
+            cl_device_id[] devices = {ref.device()};
+            context = Cl.call("clCreateContext", () -> clCreateContext(props, 1, devices, null, null, null));
+            queue = Cl.call("clCreateCommandQueue", () -> createQueue(ref.device()));
+            program = build(ref.device());
+            partials = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE,
+                    (long) MAX_GROUPS * Float.BYTES, null, null));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties needs OpenCL 2.0; 1.2 devices remain
+    private cl_command_queue createQueue(cl_device_id device) {
+        return clCreateCommandQueue(context, device, 0, null);
+    }
+
+    // ---------------------------------------------------------------- devices
+
+    /**
+     * The backend a {@code --backend} value names: {@code opencl} (the default device) or
+     * {@code opencl:PLATFORM:DEVICE} (indices as {@code ger info --devices} lists them).
+     */
+    public static OpenClBackend open(String spec) {
+        String s = spec == null ? "" : spec.strip();
+        if (s.equals("opencl") || s.isEmpty()) {
+            return new OpenClBackend();
+        }
+        String[] parts = s.split(":");
+        if (parts.length != 3 || !parts[0].equals("opencl")) {
+            throw new GerException("--backend " + spec + ": expected opencl or opencl:PLATFORM:DEVICE");
+        }
+        try {
+            return new OpenClBackend(Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
+        } catch (NumberFormatException e) {
+            throw new GerException("--backend " + spec + ": PLATFORM and DEVICE must be integers (see ger info --devices)");
+        }
+    }
+
+    /**
+     * One line per OpenCL device: "PLATFORM:DEVICE name (type, platform), N compute units, M MiB global
+     * memory". Empty when no platform is installed.
+     *
+     * @throws GerException when the OpenCL library cannot be loaded (see {@link #probe})
+     */
+    public static List<String> listDevices() {
+        try {
+            return Cl.devices().stream().map(Cl.DeviceRef::describe).toList();
+        } catch (LinkageError e) {
+            throw new GerException("OpenCL is not usable: " + rootMessage(e), e);
+        }
+    }
+
+    /** Whether OpenCL works here, and either the default device (available) or why not. */
+    public record Probe(boolean available, String detail) {
+    }
+
+    /** Checks for a usable OpenCL device without ever throwing (for {@code --backend auto}). */
+    public static Probe probe() {
+        try {
+            return new Probe(true, defaultDevice().describe());
+        } catch (LinkageError e) {
+            return new Probe(false, "OpenCL is not usable: " + rootMessage(e)
+                    + " (install an ICD loader, e.g. ocl-icd-libopencl1, and an ICD, e.g. pocl-opencl-icd)");
+        } catch (RuntimeException e) {
+            return new Probe(false, "OpenCL is not usable: " + rootMessage(e));
+        }
+    }
+
+    /** {@code probe().available()}: never throws. */
+    public static boolean available() {
+        return probe().available();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.toString();
+    }
+
+    private static Cl.DeviceRef defaultDevice() {
+        List<Cl.DeviceRef> all = Cl.devices();
+        if (all.isEmpty()) {
+            throw new GerException("no OpenCL platform with a device (install an ICD, e.g. pocl-opencl-icd)");
+        }
+        return all.stream().filter(Cl.DeviceRef::isGpu).findFirst().orElse(all.getFirst());
+    }
+
+    private static Cl.DeviceRef find(int platform, int device) {
+        List<Cl.DeviceRef> all = Cl.devices();
+        return all.stream().filter(d -> d.platformIndex() == platform && d.deviceIndex() == device).findFirst()
+                .orElseThrow(() -> new GerException("no OpenCL device " + platform + ":" + device + "; devices: "
+                        + (all.isEmpty() ? "none" : all.stream().map(Cl.DeviceRef::describe)
+                        .collect(Collectors.joining("; ")))));
+    }
+
+    // ---------------------------------------------------------------- program and launches
+
+    private cl_program build(cl_device_id device) {
+        String[] sources = KERNEL_FILES.stream().map(OpenClBackend::kernelSource).toArray(String[]::new);
+        cl_program p = Cl.call("clCreateProgramWithSource",
+                () -> clCreateProgramWithSource(context, sources.length, sources, null, null));
+        String options = "-DTSM=" + TSM + " -DTSN=" + TSN + " -DTSK=" + TSK + " -DWPTM=" + WPTM + " -DWPTN=" + WPTN
+                + " -DRED_WG=" + RED_WG + " -DTT=" + TT;
+        try {
+            clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
+        } catch (CLException e) {
+            String log = buildLog(p, device);
+            clReleaseProgram(p);
+            throw new GerException("OpenCL clBuildProgram of kernels/opencl/" + KERNEL_FILES + " failed on "
+                    + description + " (" + stringFor_errorCode(e.getStatus()) + "):\n" + log, e);
+        }
+        return p;
+    }
+
+    private static String buildLog(cl_program p, cl_device_id device) {
+        long[] size = new long[1];
+        clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, 0, null, size);
+        byte[] log = new byte[(int) size[0]];
+        clGetProgramBuildInfo(p, device, CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
+        return Cl.cString(log);
+    }
+
+    private static String kernelSource(String file) {
+        String resource = "/kernels/opencl/" + file;
+        try (InputStream in = OpenClBackend.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new GerException("OpenCL kernel source " + resource + " is missing from the classpath");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new GerException("cannot read OpenCL kernel source " + resource + ": " + e.getMessage(), e);
+        }
+    }
+
+    private cl_kernel kernel(String name) {
+        return kernels.computeIfAbsent(name, n -> Cl.call("clCreateKernel(" + n + ")",
+                () -> clCreateKernel(program, n, null)));
+    }
+
+    /** Sets the arguments (tensors, cl_mem, Integer, Float) in order and enqueues the kernel. */
+    private void launch(String name, long[] global, long[] local, Object... args) {
+        cl_kernel k = kernel(name);
+        for (int i = 0; i < args.length; i++) {
+            int index = i;
+            switch (args[i]) {
+                case Tensor t -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem(t))));
+                case cl_mem m -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(m)));
+                case Integer v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {v})));
+                case Float v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {v})));
+                default -> throw new IllegalArgumentException("kernel " + name + ": unsupported argument " + args[i]);
+            }
+        }
+        Cl.run("clEnqueueNDRangeKernel(" + name + ")",
+                () -> clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null));
+    }
+
+    /** A 1D kernel over n elements (global size rounded up to LOCAL_1D; kernels check i < n). */
+    private void launch1d(String name, long n, Object... args) {
+        if (n > 0) {
+            launch(name, new long[] {roundUp(n, LOCAL_1D)}, new long[] {LOCAL_1D}, args);
+        }
+    }
+
+    /**
+     * A reduction kernel of reduce.cl over n elements: args, then n and the partial sums buffer.
+     * Returns the sum of the work-groups' partials, in double.
+     */
+    private double reduce(String name, long n, Object... args) {
+        if (n == 0) {
+            return 0;
+        }
+        int groups = (int) Math.min(MAX_GROUPS, Math.ceilDiv(n, (long) RED_WG * ITEMS_PER_THREAD));
+        Object[] all = new Object[args.length + 2];
+        System.arraycopy(args, 0, all, 0, args.length);
+        all[args.length] = (int) n;
+        all[args.length + 1] = partials;
+        launch(name, new long[] {(long) groups * RED_WG}, new long[] {RED_WG}, all);
+        float[] sums = new float[groups];
+        Cl.run("clEnqueueReadBuffer(" + name + " partials)", () -> clEnqueueReadBuffer(queue, partials, CL_TRUE, 0,
+                (long) groups * Float.BYTES, Pointer.to(sums), 0, null, null));
+        double total = 0;
+        for (float s : sums) {
+            total += s;
+        }
+        return total;
+    }
+
+    private static long roundUp(long n, int multiple) {
+        return Math.ceilDiv(n, multiple) * multiple;
+    }
+
+    private OpenClTensor t(Tensor x) {
+        if (x instanceof OpenClTensor o && o.owner() == this) {
+            return o;
+        }
+        throw new IllegalArgumentException("opencl backend got a tensor it did not allocate: " + x);
+    }
+
+    private cl_mem mem(Tensor x) {
+        return t(x).mem();
+    }
+
+    /** A read-only buffer holding a copy of ints (row indices, labels); release it after use. */
+    private cl_mem intBuffer(int[] values) {
+        return Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                (long) values.length * Sizeof.cl_int, Pointer.to(values), null));
+    }
+
+    private static void release(cl_mem m) {
+        Cl.run("clReleaseMemObject", () -> clReleaseMemObject(m));
+    }
+
+    void forget(OpenClTensor t) {
+        live.remove(t);
+    }
+
+    // ---------------------------------------------------------------- Backend: identity
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public String device() {
+        return description;
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Tensor allocate(int rows, int cols) {
+        long n = (long) rows * cols;
+        if (rows < 0 || cols < 0 || n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("opencl: cannot allocate " + rows + " x " + cols
+                    + " (kernels index elements with 32-bit ints)");
+        }
+        // An empty tensor still gets a 4-byte buffer: OpenCL has no zero-sized buffers.
+        cl_mem m = Cl.call("clCreateBuffer(" + rows + " x " + cols + ")", () -> clCreateBuffer(context,
+                CL_MEM_READ_WRITE, Math.max(1, n) * Float.BYTES, null, null));
+        OpenClTensor t = new OpenClTensor(this, rows, cols, m);
+        live.add(t);
+        return t;
+    }
+
+    @Override
+    public Tensor upload(Matrix src) {
+        Tensor t = allocate(src.rows(), src.cols());
+        write(src, t);
+        return t;
+    }
+
+    @Override
+    public void download(Tensor src, Matrix dst) {
+        Shapes.same("download", src, dst);
+        transfer(false, t(src), dst.segment());
+    }
+
+    /** Host matrix into the tensor of the same shape, blocking. */
+    private void write(Matrix src, Tensor dst) {
+        Shapes.same("upload", src, dst);
+        transfer(true, t(dst), src.segment());
+    }
+
+    /** A blocking copy between the tensor and host memory, in chunks a ByteBuffer can address. */
+    private void transfer(boolean toDevice, OpenClTensor t, MemorySegment host) {
+        long total = t.byteSize();
+        long chunk = 1L << 30;
+        for (long off = 0; off < total; off += chunk) {
+            long offset = off;
+            long bytes = Math.min(chunk, total - off);
+            Pointer p = Pointer.to(host.asSlice(offset, bytes).asByteBuffer());
+            if (toDevice) {
+                Cl.run("clEnqueueWriteBuffer", () -> clEnqueueWriteBuffer(queue, t.mem(), CL_TRUE, offset, bytes, p, 0, null, null));
+            } else {
+                Cl.run("clEnqueueReadBuffer", () -> clEnqueueReadBuffer(queue, t.mem(), CL_TRUE, offset, bytes, p, 0, null, null));
+            }
+        }
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
+                || srcRow + count > src.rows() || dstRow + count > dst.rows()) {
+            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + (srcRow + count) + ") of "
+                    + src.shape() + " to [" + dstRow + ", " + (dstRow + count) + ") of " + dst.shape());
+        }
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        if (count == 0 || rowBytes == 0) {
+            return;
+        }
+        Cl.run("clEnqueueCopyBuffer", () -> clEnqueueCopyBuffer(queue, mem(src), mem(dst), srcRow * rowBytes,
+                dstRow * rowBytes, count * rowBytes, 0, null, null));
+    }
+
+    @Override
+    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
+        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
+        for (int r : rows) {
+            if (r < 0 || r >= src.rows()) {
+                throw new IllegalArgumentException("gatherRows: row " + r + " outside 0.." + (src.rows() - 1));
+            }
+        }
+        if (dst.size() == 0) {
+            return;
+        }
+        cl_mem index = intBuffer(rows);
+        try {
+            launch1d("gather_rows", dst.size(), src, index, dst, (int) dst.size(), src.cols());
+        } finally {
+            release(index); // OpenCL keeps it alive until the queued kernel is done
+        }
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst) {
+        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+        if (src.size() > 0) {
+            launch("transpose", new long[] {roundUp(src.cols(), TT), roundUp(src.rows(), TT)}, new long[] {TT, TT},
+                    src, dst, src.rows(), src.cols());
+        }
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        launch1d("fill", x.size(), x, value, (int) x.size());
+    }
+
+    // ---------------------------------------------------------------- BLAS
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int[] mnk = Shapes.gemm(a, transA, b, transB, c);
+        int m = mnk[0];
+        int n = mnk[1];
+        if (m == 0 || n == 0) {
+            return;
+        }
+        String kernel = "sgemm_" + (transA ? "t" : "n") + (transB ? "t" : "n");
+        long[] local = {TSN / WPTN, TSM / WPTM};
+        long[] global = {Math.ceilDiv(n, TSN) * local[0], Math.ceilDiv(m, TSM) * local[1]};
+        launch(kernel, global, local, m, n, mnk[2], alpha, a, b, beta, c);
+    }
+
+    @Override
+    public void gram(Tensor x, float beta, Tensor c) {
+        Shapes.require("gram", "c", c, x.cols(), x.cols());
+        gemm(true, false, 1f, x, x, beta, c);
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        Shapes.same("axpy", x, y);
+        launch1d("axpy", x.size(), alpha, x, y, (int) x.size());
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        launch1d("scale", x.size(), x, alpha, (int) x.size());
+    }
+
+    // ---------------------------------------------------------------- factorisations, on the host
+
+    @Override
+    public void cholesky(Tensor a) {
+        Shapes.square("cholesky", a);
+        try (Matrix m = download(a)) {
+            host.cholesky(m);
+            write(m, a);
+        }
+    }
+
+    @Override
+    public void triangularSolve(Tensor l, boolean transposeL, Tensor b) {
+        Shapes.square("triangularSolve", l);
+        Shapes.require("triangularSolve", "b", b, l.rows(), b.cols());
+        try (Matrix lh = download(l); Matrix bh = download(b)) {
+            host.triangularSolve(lh, transposeL, bh);
+            write(bh, b);
+        }
+    }
+
+    @Override
+    public Eigen symmetricEigenTopK(Tensor s, int k) {
+        Shapes.square("symmetricEigenTopK", s);
+        Shapes.rank("symmetricEigenTopK", k, s.rows());
+        try (Matrix sh = download(s); Eigen e = host.symmetricEigenTopK(sh, k)) {
+            return new Eigen(e.values(), upload((Matrix) e.vectors()));
+        }
+    }
+
+    @Override
+    public Svd svd(Tensor a, int k) {
+        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
+        try (Matrix ah = download(a); Svd s = host.svd(ah, k)) {
+            Tensor u = upload((Matrix) s.u());
+            try {
+                return new Svd(u, s.s(), upload((Matrix) s.vt()));
+            } catch (RuntimeException e) {
+                u.close();
+                throw e;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise and reductions
+
+    @Override
+    public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
+        Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
+        launch1d("add_bias_relu", a.size(), a, bias, relu ? 1 : 0, (int) a.size(), a.cols());
+    }
+
+    @Override
+    public void addRowVector(Tensor x, float alpha, Tensor v) {
+        Shapes.require("addRowVector", "v", v, 1, x.cols());
+        launch1d("add_row_vector", x.size(), x, alpha, v, (int) x.size(), x.cols());
+    }
+
+    @Override
+    public void columnMeans(Tensor x, Tensor means) {
+        Shapes.require("columnMeans", "means", means, 1, x.cols());
+        launch1d("column_sums", x.cols(), x, means, x.rows(), x.cols(), 1f / x.rows());
+    }
+
+    @Override
+    public void columnSums(Tensor x, Tensor sums) {
+        Shapes.require("columnSums", "sums", sums, 1, x.cols());
+        launch1d("column_sums", x.cols(), x, sums, x.rows(), x.cols(), 1f);
+    }
+
+    @Override
+    public void addDiagonal(Tensor a, float value) {
+        Shapes.square("addDiagonal", a);
+        launch1d("add_diagonal", a.rows(), a, value, a.rows());
+    }
+
+    @Override
+    public double trace(Tensor a) {
+        Shapes.square("trace", a);
+        return reduce("trace", a.rows(), a);
+    }
+
+    @Override
+    public double squaredError(Tensor a, Tensor b) {
+        Shapes.same("squaredError", a, b);
+        return reduce("squared_error", a.size(), a, b);
+    }
+
+    @Override
+    public double squaredNorm(Tensor a) {
+        return reduce("squared_norm", a.size(), a);
+    }
+
+    @Override
+    public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
+        Shapes.same("errorGradient", out, target);
+        Shapes.same("errorGradient", out, delta);
+        return reduce("error_gradient", out.size(), out, target, scale, delta);
+    }
+
+    @Override
+    public void reluBackward(Tensor grad, Tensor activation) {
+        Shapes.same("reluBackward", grad, activation);
+        launch1d("relu_backward", grad.size(), grad, activation, (int) grad.size());
+    }
+
+    @Override
+    public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
+        Shapes.same("reluPenalty", yPrime, preActivation);
+        Shapes.same("reluPenalty", yPrime, z);
+        return reduce("relu_penalty", z.size(), yPrime, preActivation, lambda, z);
+    }
+
+    @Override
+    public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
+        int rows = logits.rows();
+        if (labels.length != rows) {
+            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + rows + " rows");
+        }
+        for (int label : labels) {
+            if (label < 0 || label >= logits.cols()) {
+                throw new IllegalArgumentException("topkCorrect: label " + label + " outside 0.." + (logits.cols() - 1));
+            }
+        }
+        long[] correct = new long[ks.length];
+        if (rows == 0) {
+            return correct;
+        }
+        int[] above = new int[rows];
+        cl_mem labelBuffer = intBuffer(labels);
+        cl_mem aboveBuffer = null;
+        try {
+            aboveBuffer = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_WRITE_ONLY,
+                    (long) rows * Sizeof.cl_int, null, null));
+            launch1d("topk_rank", rows, logits, labelBuffer, aboveBuffer, rows, logits.cols());
+            cl_mem result = aboveBuffer;
+            Cl.run("clEnqueueReadBuffer(topk_rank)", () -> clEnqueueReadBuffer(queue, result, CL_TRUE, 0,
+                    (long) rows * Sizeof.cl_int, Pointer.to(above), 0, null, null));
+        } finally {
+            release(labelBuffer);
+            if (aboveBuffer != null) {
+                release(aboveBuffer);
+            }
+        }
+        for (int a : above) {
+            for (int q = 0; q < ks.length; q++) {
+                if (a < ks[q]) {
+                    correct[q]++;
+                }
+            }
+        }
+        return correct;
+    }
+
+    // ---------------------------------------------------------------- the low-rank FC layer
+
+    @Override
+    public void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out) {
+        gemm(false, true, 1f, h, q, 0f, qh);
+        gemm(false, true, 1f, qh, p, 0f, out);
+        addBiasRelu(out, bias, relu);
+    }
+
+    @Override
+    public void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
+                                Tensor dq, Tensor dp, Tensor dbias, Tensor dh) {
+        gemm(true, false, 1f, delta, qh, 0f, dp);
+        gemm(false, false, 1f, delta, p, 0f, gp);
+        gemm(true, false, 1f, gp, h, 0f, dq);
+        columnSums(delta, dbias);
+        if (dh != null) {
+            gemm(false, false, 1f, gp, q, 0f, dh);
+        }
+    }
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
+        Shapes.same("sgdUpdate", param, grad);
+        Shapes.same("sgdUpdate", param, velocity);
+        launch1d("sgd_update", param.size(), param, grad, velocity, lr, momentum, weightDecay, (int) param.size());
+    }
+
+    // ---------------------------------------------------------------- lifetime
+
+    @Override
+    public void synchronize() {
+        Cl.run("clFinish", () -> clFinish(queue));
+    }
+
+    /** Releases every tensor still open, the kernels, the program, the queue and the context. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (OpenClTensor t : new ArrayList<>(live)) {
+            t.close();
+        }
+        kernels.values().forEach(k -> Cl.run("clReleaseKernel", () -> clReleaseKernel(k)));
+        kernels.clear();
+        if (partials != null) {
+            release(partials);
+        }
+        if (program != null) {
+            Cl.run("clReleaseProgram", () -> clReleaseProgram(program));
+        }
+        if (queue != null) {
+            Cl.run("clReleaseCommandQueue", () -> clReleaseCommandQueue(queue));
+        }
+        if (context != null) {
+            Cl.run("clReleaseContext", () -> clReleaseContext(context));
+        }
+    }
+}
