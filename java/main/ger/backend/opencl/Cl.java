@@ -22,7 +22,6 @@ import static org.jocl.CL.*;
  */
 final class Cl {
     static {
-        IcdLoader.ensureLoadable();
         CL.setExceptionsEnabled(true);
     }
 

@@ -146,19 +146,21 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    /** Whether OpenCL works here, and either the default device (available) or why not. */
-    public record Probe(boolean available, String detail) {
+    /** Whether OpenCL works here, whether its default device is a GPU, and either that device or why not. */
+    public record Probe(boolean available, boolean gpu, String detail) {
     }
 
     /** Checks for a usable OpenCL device without ever throwing (for {@code --backend auto}). */
     public static Probe probe() {
         try {
-            return new Probe(true, defaultDevice().describe());
+            Cl.DeviceRef device = defaultDevice();
+            return new Probe(true, device.isGpu(), device.describe());
         } catch (LinkageError e) {
-            return new Probe(false, "OpenCL is not usable: " + rootMessage(e)
-                    + " (install an ICD loader, e.g. ocl-icd-libopencl1, and an ICD, e.g. pocl-opencl-icd)");
+            return new Probe(false, false, "OpenCL is not usable: " + rootMessage(e)
+                    + " (JOCL opens libOpenCL.so: install ocl-icd-opencl-dev, or put a libOpenCL.so link to libOpenCL.so.1 on"
+                    + " LD_LIBRARY_PATH; and an ICD, e.g. pocl-opencl-icd)");
         } catch (RuntimeException e) {
-            return new Probe(false, "OpenCL is not usable: " + rootMessage(e));
+            return new Probe(false, false, "OpenCL is not usable: " + rootMessage(e));
         }
     }
 
