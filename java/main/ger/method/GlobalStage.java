@@ -79,7 +79,10 @@ final class GlobalStage implements AutoCloseable {
         int lowestTrainable = -1;
         for (int l = 0; l < init.size(); l++) {
             if (init.get(l) instanceof CompressedLayer.LowRank lr) {
-                DeviceLayer.LowRank layer = balanced(b, lr);
+                DeviceLayer.LowRank layer;
+                try (Backend.Range r = b.range("balance " + lr.name())) {
+                    layer = balanced(b, lr);
+                }
                 layers.add(layer);
                 trainables.add(new Trainable(layer, zeros(layer.p()), zeros(layer.q()), zeros(layer.bias()),
                         zeros(layer.p()), zeros(layer.q()), zeros(layer.bias())));
@@ -298,6 +301,7 @@ final class GlobalStage implements AutoCloseable {
             int halvings = 0;
             int n = x.rows();
             progress.start("global", options.epochs());
+            Backend.Range stage = b.range("global stage");
             for (int epoch = 0; epoch < options.epochs(); ) {
                 double epochLr = lr * Math.pow(0.5, options.lrHalvingEpochs() > 0 ? epoch / options.lrHalvingEpochs() : 0);
                 double sum = 0;
@@ -332,6 +336,7 @@ final class GlobalStage implements AutoCloseable {
                 progress.advance(String.format("loss %.5g lr %.3g", loss, epochLr));
                 epoch++;
             }
+            stage.close();
             progress.done();
             double finalError = Forward.squaredError(b, layers, x, target);
             List<CompressedLayer> result;

@@ -41,7 +41,9 @@ final class LayerInput implements AutoCloseable {
         b.addRowVector(yhat, -1f, mean);
         List<String> notes = new ArrayList<>();
         try (Tensor gram = b.allocate(d, d)) {
-            b.gram(yhat, 0f, gram);
+            try (Backend.Range r = b.range("gram " + layer)) {
+                b.gram(yhat, 0f, gram);
+            }
             double meanDiagonal = b.trace(gram) / d;
             // An all-zero input (every unit dead) has no scale to be relative to: use the ridge as is.
             double scale = meanDiagonal > 0 ? meanDiagonal : 1.0;
@@ -51,7 +53,9 @@ final class LayerInput implements AutoCloseable {
                 double eps = r * scale;
                 b.addDiagonal(chol, (float) eps);
                 try {
-                    b.cholesky(chol);
+                    try (Backend.Range range = b.range("cholesky " + layer)) {
+                        b.cholesky(chol);
+                    }
                     if (attempt > 0) {
                         notes.add(layer + ": Yhat^T Yhat + eps I was not positive definite at ridge " + ridge
                                 + "; used ridge " + r);

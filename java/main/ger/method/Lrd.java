@@ -39,7 +39,8 @@ final class Lrd implements AutoCloseable {
             throw new IllegalArgumentException(d.name() + ": rank " + k + " does not shrink " + d.out() + " x " + d.in());
         }
         if (u[l] == null) {
-            try (var w = backend.upload(d.weight());
+            try (Backend.Range r = backend.range("svd " + d.name());
+                 var w = backend.upload(d.weight());
                  Svd svd = backend.svd(w, RankRule.maxUsefulRank(d.out(), d.in()))) {
                 u[l] = backend.download(svd.u());
                 s[l] = svd.s();
