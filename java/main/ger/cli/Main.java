@@ -14,7 +14,7 @@ import java.util.List;
         description = "Compress the fully-connected layers of a network by Global Error Reconstruction (GER) "
                 + "and its rivals (LRD, AS, GER-IC, PQ, BIN), on the java, opencl or cuda backend.",
         subcommands = {CompressCommand.class, EvalCommand.class, InfoCommand.class, SweepCommand.class,
-                TrainCommand.class, DemoCommand.class, ValidateCommand.class})
+                TrainCommand.class, DemoCommand.class, ValidateCommand.class, BenchCommand.class})
 public final class Main {
     public static final String VERSION = "0.1.0";
 

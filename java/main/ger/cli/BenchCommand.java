@@ -1,0 +1,259 @@
+package ger.cli;
+
+import ger.backend.Backend;
+import ger.backend.ProfilingBackend;
+import ger.backend.Tensor;
+import ger.bench.Workload;
+import ger.method.CompressionResult;
+import ger.method.CompressionSession;
+import ger.method.MethodName;
+import ger.method.Options;
+import ger.model.DenseLayer;
+import ger.model.FcStack;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Generate a synthetic workload of the paper's shapes (bench/peer/WORKLOAD.md), run GER and LRD on it "
+                + "and print per-phase times, the output errors and the roofline figures measured in the same run.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--workload", defaultValue = "small", description = "vgg19, alexnet or small (default ${DEFAULT-VALUE})")
+    String workload;
+
+    @Option(names = "--n", defaultValue = "2000", description = "calibration rows (default ${DEFAULT-VALUE})")
+    int n;
+
+    @Option(names = "--rank", defaultValue = "256", description = "k (default ${DEFAULT-VALUE})")
+    int rank;
+
+    @Option(names = "--workload-seed", defaultValue = "42", description = "the workload's seed (default ${DEFAULT-VALUE})")
+    long workloadSeed;
+
+    @Option(names = "--out", paramLabel = "ger.json", description = "the results as JSON (bench/peer/compare.py reads it)")
+    Path out;
+
+    @Option(names = "--no-roofline", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "measure SGEMM and copy ceilings (default ${DEFAULT-VALUE})")
+    boolean roofline;
+
+    @Mixin
+    BackendMixin backend;
+
+    @Mixin
+    MethodOptionsMixin options;
+
+    @Override
+    public Integer call() {
+        Options o = options.toOptions();
+        Map<String, Object> json = new LinkedHashMap<>();
+        List<Map<String, Object>> phases = new ArrayList<>();
+        try (ProfilingBackend b = new ProfilingBackend(backend.open())) {
+            json.put("tool", "ger");
+            json.put("backend", b.name());
+            json.put("device", b.device());
+            json.put("date", Instant.now().toString());
+            long start = System.nanoTime();
+            try (Workload w = Workload.generate(b, workload, n, workloadSeed)) {
+                phase(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
+                FcStack model = w.model();
+                Map<String, Object> wl = new LinkedHashMap<>();
+                wl.put("name", workload);
+                wl.put("n", n);
+                wl.put("seed", workloadSeed);
+                wl.put("rank", rank);
+                wl.put("dims", dims(model));
+                wl.put("schedule", options.schedule);
+                wl.put("epochs", o.epochs());
+                wl.put("batch", o.batch());
+                wl.put("lr", o.lr());
+                wl.put("weight_decay", o.weightDecay());
+                json.put("workload", wl);
+                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
+                    CompressionResult ger = session.compress(MethodName.GER, rank);
+                    double endToEnd = ger.phaseSeconds().entrySet().stream().filter(e -> !e.getKey().equals("evaluate"))
+                            .mapToDouble(Map.Entry::getValue).sum();
+                    CompressionResult as = session.compress(MethodName.AS, rank); // reuses GER's initialisation
+                    start = System.nanoTime();
+                    CompressionResult lrd = session.compress(MethodName.LRD, rank);
+                    double lrdMs = (System.nanoTime() - start) * 1e-6;
+                    addProfile(phases, b, model);
+                    phase(phases, "end_to_end", endToEnd * 1e3);
+                    phase(phases, "lrd", lrdMs);
+                    json.put("phases", phases);
+                    json.put("end_to_end_ms", endToEnd * 1e3);
+                    json.put("output_rel_error_init", as.outputRelError());
+                    json.put("output_rel_error", ger.outputRelError());
+                    json.put("output_rel_error_lrd", lrd.outputRelError());
+                    json.put("lr", ger.settledLr());
+                    json.put("epoch_loss", ger.epochLoss());
+                    json.put("notes", ger.notes());
+                    if (roofline) {
+                        json.put("roofline", Roofline.measure(b, model, n, rank, o.batch(), phases));
+                    }
+                }
+            }
+        }
+        print(json, phases);
+        if (out != null) {
+            Json.write(out, json);
+        }
+        return 0;
+    }
+
+    /** The peer's phase names (bench/README-peer.md) from the profiled ranges. */
+    private static void addProfile(List<Map<String, Object>> phases, ProfilingBackend b, FcStack model) {
+        Map<String, ProfilingBackend.Timing> t = b.timings();
+        double gram = 0;
+        double cholesky = 0;
+        double asInit = 0;
+        double iterSeconds = 0;
+        int iterCalls = 0;
+        for (DenseLayer d : model.layers()) {
+            String layer = "layer " + d.name();
+            double g = seconds(t, layer + "/gram " + d.name());
+            double c = seconds(t, layer + "/cholesky " + d.name());
+            gram += g;
+            cholesky += c;
+            phase(phases, "gram_" + d.name(), g * 1e3);
+            phase(phases, "cholesky_" + d.name(), c * 1e3);
+            double s = 0;
+            int calls = 0;
+            for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
+                if (e.getKey().startsWith(layer + "/lambda iteration ")) {
+                    s += e.getValue().seconds();
+                    calls += e.getValue().calls();
+                }
+            }
+            if (calls > 0) {
+                phase(phases, "lambda_iteration_" + d.name(), 1e3 * s / calls);
+            }
+            iterSeconds += s;
+            iterCalls += calls;
+            double init = seconds(t, layer);
+            asInit += init;
+            phase(phases, "init_" + d.name(), init * 1e3);
+        }
+        phase(phases, "gram", gram * 1e3);
+        phase(phases, "cholesky", cholesky * 1e3);
+        if (iterCalls > 0) {
+            phase(phases, "lambda_iteration", 1e3 * iterSeconds / iterCalls);
+        }
+        phase(phases, "as_init", asInit * 1e3);
+        phase(phases, "balance", 1e3 * t.entrySet().stream().filter(e -> e.getKey().startsWith("balance "))
+                .mapToDouble(e -> e.getValue().seconds()).sum());
+        double epochs = 0;
+        int epochCalls = 0;
+        for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
+            if (e.getKey().startsWith("global stage/epoch ")) {
+                epochs += e.getValue().seconds();
+                epochCalls += e.getValue().calls();
+            }
+        }
+        if (epochCalls > 0) {
+            phase(phases, "global_epoch", 1e3 * epochs / epochCalls);
+        }
+        phase(phases, "global_stage", seconds(t, "global stage") * 1e3);
+    }
+
+    private static double seconds(Map<String, ProfilingBackend.Timing> t, String path) {
+        ProfilingBackend.Timing timing = t.get(path);
+        return timing == null ? 0 : timing.seconds();
+    }
+
+    static void phase(List<Map<String, Object>> phases, String name, double ms) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("name", name);
+        p.put("ms", ms);
+        phases.add(p);
+    }
+
+    private static List<Integer> dims(FcStack model) {
+        List<Integer> dims = new ArrayList<>(List.of(model.inputDim()));
+        model.layers().forEach(d -> dims.add(d.out()));
+        return dims;
+    }
+
+    private static void print(Map<String, Object> json, List<Map<String, Object>> phases) {
+        System.out.println("ger bench on " + json.get("device") + " (" + json.get("backend") + "), workload " + json.get("workload"));
+        System.out.println("| phase | ms |\n|---|---:|");
+        for (Map<String, Object> p : phases) {
+            System.out.printf("| %s | %.1f |%n", p.get("name"), (Double) p.get("ms"));
+        }
+        System.out.printf("output relative error: init %.5f, GER %.5f, LRD %.5f; settled lr %s%n",
+                json.get("output_rel_error_init"), json.get("output_rel_error"), json.get("output_rel_error_lrd"), json.get("lr"));
+        if (json.get("roofline") != null) {
+            System.out.println("roofline: " + json.get("roofline"));
+        }
+    }
+
+    /** Ceilings measured on the same backend in the same run, and the FLOP floor of a global epoch. */
+    static final class Roofline {
+        private Roofline() {
+        }
+
+        static Map<String, Object> measure(Backend b, FcStack model, int n, int k, int batch, List<Map<String, Object>> phases) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            int size = b.name().equals("java") ? 1024 : 8192;
+            double gemmSeconds;
+            try (Tensor a = b.allocate(size, size); Tensor c = b.allocate(size, size)) {
+                b.fill(a, 0.5f);
+                b.gemm(false, false, 1f, a, a, 0f, c); // warm-up
+                gemmSeconds = time(b, 3, () -> b.gemm(false, false, 1f, a, a, 0f, c));
+            }
+            double sgemmFlops = 2.0 * size * size * size / gemmSeconds;
+            r.put("sgemm_size", size);
+            r.put("sgemm_tflops", sgemmFlops / 1e12);
+            long rows = b.name().equals("java") ? 1 << 14 : 1 << 16;
+            int cols = 4096;
+            double copySeconds;
+            double penaltySeconds;
+            try (Tensor x = b.allocate((int) rows, cols); Tensor y = b.allocate((int) rows, cols); Tensor z = b.allocate((int) rows, cols)) {
+                b.fill(x, 0.25f);
+                b.fill(y, -0.5f);
+                b.copyRows(x, 0, y, 0, (int) rows);
+                copySeconds = time(b, 5, () -> b.copyRows(x, 0, y, 0, (int) rows));
+                b.reluPenalty(x, y, 0.5f, z);
+                penaltySeconds = time(b, 5, () -> b.reluPenalty(x, y, 0.5f, z));
+            }
+            double bytes = (double) rows * cols * Float.BYTES;
+            double copyBandwidth = 2 * bytes / copySeconds;
+            double penaltyBandwidth = 3 * bytes / penaltySeconds; // reads y' and A, writes z
+            r.put("d2d_gbps", copyBandwidth / 1e9);
+            r.put("relu_penalty_gbps", penaltyBandwidth / 1e9);
+            r.put("relu_penalty_fraction_of_copy", penaltyBandwidth / copyBandwidth);
+            double epochFlops = 0;
+            for (int l = 0; l < model.depth(); l++) {
+                DenseLayer d = model.layer(l);
+                double forward = 2.0 * n * k * (d.in() + d.out());
+                // backward: dP and delta P (2 n out k), dQ (2 n k in), dh (2 n k in) except below the lowest layer
+                double backward = 2.0 * n * k * (2.0 * d.out() + (l == 0 ? 1 : 2) * d.in());
+                epochFlops += forward + backward;
+            }
+            double floorMs = 1e3 * epochFlops / sgemmFlops;
+            r.put("global_epoch_gflop", epochFlops / 1e9);
+            r.put("global_epoch_floor_ms", floorMs);
+            phases.stream().filter(p -> p.get("name").equals("global_epoch")).findFirst()
+                    .ifPresent(p -> r.put("global_epoch_over_floor", (Double) p.get("ms") / floorMs));
+            return r;
+        }
+
+        private static double time(Backend b, int reps, Runnable work) {
+            b.synchronize();
+            long start = System.nanoTime();
+            for (int i = 0; i < reps; i++) {
+                work.run();
+            }
+            b.synchronize();
+            return (System.nanoTime() - start) * 1e-9 / reps;
+        }
+    }
+}
