@@ -23,6 +23,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The CUDA backend: cuBLAS for the products, cuSOLVER for the factorisations, ger's kernels
@@ -51,7 +52,11 @@ public final class CudaBackend implements Backend {
     }
 
     private static Probe probe;
-    private static final ThreadLocal<Long> CURRENT_CONTEXT = new ThreadLocal<>();
+    /** Which backend last made its context current on each thread (by id, so a new backend always sets it). */
+    private static final ThreadLocal<Long> CURRENT = new ThreadLocal<>();
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
+    private final long id = NEXT_ID.incrementAndGet();
 
     private final Driver driver;
     private final int ordinal;
@@ -174,15 +179,18 @@ public final class CudaBackend implements Backend {
 
     // ---------------------------------------------------------------- plumbing
 
-    /** Makes the primary context current on the calling thread (once per thread). */
+    /**
+     * Makes the primary context current on the calling thread, once per thread and backend (a closed
+     * and re-created primary context may keep its handle, so the handle alone cannot tell).
+     */
     private void current() {
         if (closed) {
             throw new IllegalStateException("CUDA backend used after close");
         }
-        Long address = context.address();
-        if (!address.equals(CURRENT_CONTEXT.get())) {
+        Long last = CURRENT.get();
+        if (last == null || last != id) {
             driver.setCurrent(context);
-            CURRENT_CONTEXT.set(address);
+            CURRENT.set(id);
         }
     }
 
