@@ -62,6 +62,31 @@ public final class NativeLibraries {
         }
     }
 
+    /**
+     * Opens the files named {@code prefix}* in the folder {@code loaded} came from, when it came from a
+     * folder: libraries that {@code loaded} itself dlopens by bare name later (NVRTC's builtins), which
+     * the loader would not find in a -D{@value #LIBS_PROPERTY} folder that is off its search path.
+     * Failures are ignored: the library reports its own error when it misses them.
+     */
+    static void preloadBeside(Loaded loaded, String prefix) {
+        if (!loaded.file().contains("/")) {
+            return;
+        }
+        Path folder = Path.of(loaded.file()).getParent();
+        try (var files = Files.list(folder)) {
+            files.filter(f -> f.getFileName().toString().startsWith(prefix) && !f.getFileName().toString().contains(".alt."))
+                    .forEach(f -> {
+                        try {
+                            SymbolLookup.libraryLookup(f, Arena.global());
+                        } catch (IllegalArgumentException ignored) {
+                            // reported by the library that needs it, with its own words
+                        }
+                    });
+        } catch (java.io.IOException ignored) {
+            // as above
+        }
+    }
+
     /** The folder to try first: the system property, else the environment variable, else none. */
     static Optional<Path> folder() {
         String value = System.getProperty(LIBS_PROPERTY);

@@ -39,7 +39,10 @@ public final class Nvrtc {
     /** NVRTC, bound on first use. @throws CudaException when libnvrtc cannot be loaded */
     public static synchronized Nvrtc get() {
         if (instance == null) {
-            instance = new Nvrtc(new Binder(NativeLibraries.load(CudaLibrary.NVRTC)));
+            NativeLibraries.Loaded library = NativeLibraries.load(CudaLibrary.NVRTC);
+            // NVRTC dlopens libnvrtc-builtins.so.X.Y by name when it compiles
+            NativeLibraries.preloadBeside(library, "libnvrtc-builtins.so.");
+            instance = new Nvrtc(new Binder(library));
         }
         return instance;
     }
