@@ -1,0 +1,765 @@
+package ger.backend.cuda;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.backend.Eigen;
+import ger.backend.NotPositiveDefiniteException;
+import ger.backend.Shapes;
+import ger.backend.Svd;
+import ger.backend.Tensor;
+import ger.backend.cuda.internal.ColumnMajor;
+import ger.backend.cuda.internal.Cublas;
+import ger.backend.cuda.internal.Cusolver;
+import ger.backend.cuda.internal.Driver;
+import ger.backend.cuda.internal.Kernel;
+import ger.backend.cuda.internal.KernelModule;
+import ger.backend.cuda.internal.Launch;
+import ger.backend.cuda.internal.Nvtx;
+import ger.tensor.Matrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The CUDA backend: cuBLAS for the products, cuSOLVER for the factorisations, ger's kernels
+ * (kernels/cuda) for everything element-wise and for the reductions, all bound through Java's FFM API.
+ *
+ * <p>Everything is queued on one stream, in order; the host waits only where a result comes back
+ * (download, the scalar reductions, a factorisation's {@code devInfo}). A reduction writes its sum to
+ * a device scalar and the host copies that one value. Device memory comes from the stream-ordered
+ * pool (cuMemAllocAsync / cuMemFreeAsync), so closing a tensor never waits for the GPU.
+ *
+ * <p>Row-major tensors meet column-major libraries through {@link ColumnMajor}, which transposes the
+ * equations rather than the data. Gram matrices use cublasSsyrk (half the flops of a GEMM) and a
+ * mirror kernel when beta = 0, and a GEMM otherwise (so a non-symmetric c is honoured exactly).
+ * Optional TF32 tensor-core math for the GEMMs: the constructor flag or -D{@value #TF32_PROPERTY}=true.
+ *
+ * <p>The context is the device's primary context, made current on whichever thread calls in.
+ */
+public final class CudaBackend implements Backend {
+    /** System property: TF32 tensor-core math for cuBLAS when "true". */
+    public static final String TF32_PROPERTY = "ger.cuda.tf32";
+    /** Freed pool memory the backend keeps for reuse instead of returning it to the OS at each sync. */
+    private static final long POOL_KEEP_BYTES = Long.MAX_VALUE;
+
+    /** Whether a CUDA device and the libraries are usable, and the device or the reason why not. */
+    public record Probe(boolean available, String detail) {
+    }
+
+    private static Probe probe;
+    /** Which backend last made its context current on each thread (by id, so a new backend always sets it). */
+    private static final ThreadLocal<Long> CURRENT = new ThreadLocal<>();
+    private static final AtomicLong NEXT_ID = new AtomicLong();
+
+    private final long id = NEXT_ID.incrementAndGet();
+
+    private final Driver driver;
+    private final int ordinal;
+    private final String deviceName;
+    private final int ccMajor;
+    private final int ccMinor;
+    private final boolean tf32;
+    private final Set<CudaTensor> open = ConcurrentHashMap.newKeySet();
+    private int device;
+    private MemorySegment context;
+    private MemorySegment stream;
+    private Cublas cublas;
+    private Cusolver cusolver;
+    private KernelModule kernels;
+    /** (MAX_PARTIALS + 1) doubles then one int: the reduction partials, the reduced scalar, devInfo. */
+    private long scratch;
+    private long intBuffer;
+    private int intBufferCapacity;
+    private boolean closed;
+
+    /** Device 0, TF32 as -D{@value #TF32_PROPERTY} says (off by default). */
+    public CudaBackend() {
+        this(0);
+    }
+
+    /** The device of this ordinal, TF32 as -D{@value #TF32_PROPERTY} says. */
+    public CudaBackend(int ordinal) {
+        this(ordinal, Boolean.getBoolean(TF32_PROPERTY));
+    }
+
+    /**
+     * The device of this ordinal (0-based, as cuDeviceGet numbers them).
+     *
+     * @param tf32 let cuBLAS use TF32 tensor cores for float GEMMs (about 8x faster on H100, ~1e-3 relative error)
+     * @throws CudaException when the driver, cuBLAS, cuSOLVER or the kernels cannot be loaded
+     * @throws GerException when there is no device of that ordinal
+     */
+    public CudaBackend(int ordinal, boolean tf32) {
+        this.driver = Driver.get();
+        this.ordinal = ordinal;
+        this.tf32 = tf32;
+        driver.init();
+        int count = driver.deviceCount();
+        if (ordinal < 0 || ordinal >= count) {
+            throw new GerException("CUDA device " + ordinal + " does not exist: this machine has " + count + " (0.." + (count - 1) + ")");
+        }
+        device = driver.device(ordinal);
+        deviceName = driver.deviceName(device);
+        ccMajor = driver.deviceAttribute(Driver.ATTRIBUTE_CC_MAJOR, device);
+        ccMinor = driver.deviceAttribute(Driver.ATTRIBUTE_CC_MINOR, device);
+        context = driver.primaryContextRetain(device);
+        try {
+            current();
+            stream = driver.streamCreate(0);
+            driver.setPoolReleaseThreshold(device, POOL_KEEP_BYTES);
+            cublas = new Cublas(stream, tf32);
+            cusolver = new Cusolver(stream);
+            kernels = KernelModule.load(driver, ccMajor, ccMinor);
+            scratch = driver.memAllocAsync(8L * (Launch.MAX_PARTIALS + 2), stream);
+        } catch (RuntimeException e) {
+            try {
+                close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether a CUDA backend can be created here, and the device or the reason; never throws. Cached. */
+    public static synchronized Probe probe() {
+        if (probe == null) {
+            probe = runProbe();
+        }
+        return probe;
+    }
+
+    /** {@code probe().available()}. */
+    public static boolean available() {
+        return probe().available();
+    }
+
+    private static Probe runProbe() {
+        try {
+            Driver d = Driver.get();
+            d.init();
+            int count = d.deviceCount();
+            if (count < 1) {
+                return new Probe(false, "no CUDA device (cuDeviceGetCount = 0)");
+            }
+            Cublas.load();
+            Cusolver.load();
+            int version = d.driverVersion();
+            return new Probe(true, d.deviceName(d.device(0)) + " (" + count + " device(s), CUDA driver "
+                    + version / 1000 + "." + version % 1000 / 10 + ")");
+        } catch (Throwable t) {
+            return new Probe(false, "CUDA unavailable: " + t.getMessage());
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String device() {
+        return deviceName;
+    }
+
+    /** The device ordinal and its compute capability, e.g. "0, sm_90". */
+    public String deviceDetails() {
+        return ordinal + ", sm_" + ccMajor + ccMinor + (tf32 ? ", TF32" : "") + ", kernels from " + kernels.origin();
+    }
+
+    /** Whether cuBLAS may use TF32 tensor cores. */
+    public boolean tf32() {
+        return tf32;
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    /**
+     * Makes the primary context current on the calling thread, once per thread and backend (a closed
+     * and re-created primary context may keep its handle, so the handle alone cannot tell).
+     */
+    private void current() {
+        if (closed) {
+            throw new IllegalStateException("CUDA backend used after close");
+        }
+        Long last = CURRENT.get();
+        if (last == null || last != id) {
+            driver.setCurrent(context);
+            CURRENT.set(id);
+        }
+    }
+
+    private long ptr(Tensor t) {
+        if (t instanceof CudaTensor c && c.owner() == this) {
+            return c.address();
+        }
+        throw new IllegalArgumentException("cuda backend got a tensor it does not own: " + t);
+    }
+
+    private void launch(Kernel kernel, Launch geometry, Object... args) {
+        kernels.launch(kernel, geometry, stream, args);
+    }
+
+    private long partials() {
+        return scratch;
+    }
+
+    private long scalar() {
+        return scratch + 8L * Launch.MAX_PARTIALS;
+    }
+
+    private long info() {
+        return scratch + 8L * (Launch.MAX_PARTIALS + 1);
+    }
+
+    /** Copies {@code bytes} from the device and waits for them. */
+    private MemorySegment read(Arena arena, long src, long bytes) {
+        MemorySegment host = arena.allocate(Math.max(1, bytes), 8);
+        driver.copyDeviceToHost(host, src, bytes, stream);
+        driver.streamSynchronize(stream);
+        return host;
+    }
+
+    private double readScalar() {
+        try (Arena arena = Arena.ofConfined()) {
+            return read(arena, scalar(), 8).get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    private int readInfo() {
+        try (Arena arena = Arena.ofConfined()) {
+            return read(arena, info(), 4).get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /**
+     * The sum computed by a *_partials kernel over n elements: {@code leading} are its arguments
+     * before the partials buffer; sum_partials then reduces the partials into the device scalar.
+     */
+    private double reduce(Kernel kernel, long n, Object... leading) {
+        Launch geometry = Launch.partials(n);
+        Object[] args = Arrays.copyOf(leading, leading.length + 1);
+        args[leading.length] = partials();
+        launch(kernel, geometry, args);
+        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), geometry.gridX(), scalar());
+        return readScalar();
+    }
+
+    /** A device buffer of at least {@code count} ints, reused between calls (stream order keeps uses apart). */
+    private long ints(int count) {
+        if (count > intBufferCapacity) {
+            if (intBuffer != 0) {
+                driver.memFreeAsync(intBuffer, stream);
+            }
+            intBufferCapacity = Math.max(count, 2 * intBufferCapacity);
+            intBuffer = driver.memAllocAsync(4L * intBufferCapacity, stream);
+        }
+        return intBuffer;
+    }
+
+    /** Uploads {@code values} to the device at {@code dst}. */
+    private void uploadInts(int[] values, long dst) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocateFrom(ValueLayout.JAVA_INT, values);
+            // from pageable memory: returns once staged, so the arena may close
+            driver.copyHostToDevice(dst, host, 4L * values.length, stream);
+        }
+    }
+
+    /** Scratch device memory of {@code floats} floats, freed (stream-ordered) by the caller. */
+    private long temp(long floats) {
+        return driver.memAllocAsync(Math.max(1, floats) * Float.BYTES, stream);
+    }
+
+    private void freeTemp(long... addresses) {
+        for (long a : addresses) {
+            driver.memFreeAsync(a, stream);
+        }
+    }
+
+    void free(CudaTensor t, long address) {
+        if (closed) {
+            return; // close() freed it already
+        }
+        open.remove(t);
+        current();
+        driver.memFreeAsync(address, stream);
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public CudaTensor allocate(int rows, int cols) {
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("negative tensor shape " + rows + " x " + cols);
+        }
+        current();
+        long bytes = Math.max(1, (long) rows * cols) * Float.BYTES;
+        CudaTensor t = new CudaTensor(this, rows, cols, driver.memAllocAsync(bytes, stream));
+        open.add(t);
+        return t;
+    }
+
+    @Override
+    public CudaTensor upload(Matrix host) {
+        CudaTensor t = allocate(host.rows(), host.cols());
+        if (host.byteSize() > 0) {
+            driver.copyHostToDevice(t.address(), host.segment(), host.byteSize(), stream);
+        }
+        return t;
+    }
+
+    @Override
+    public void download(Tensor src, Matrix dst) {
+        Shapes.same("download", src, dst);
+        current();
+        if (dst.byteSize() > 0) {
+            driver.copyDeviceToHost(dst.segment(), ptr(src), dst.byteSize(), stream);
+        }
+        driver.streamSynchronize(stream);
+    }
+
+    @Override
+    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
+                || (long) srcRow + count > src.rows() || (long) dstRow + count > dst.rows()) {
+            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + (srcRow + count) + ") of "
+                    + src.shape() + " to [" + dstRow + ", " + (dstRow + count) + ") of " + dst.shape());
+        }
+        current();
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        if (count > 0 && rowBytes > 0) {
+            driver.copyDeviceToDevice(ptr(dst) + dstRow * rowBytes, ptr(src) + srcRow * rowBytes, count * rowBytes, stream);
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
+        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= src.rows()) {
+                throw new IllegalArgumentException("gatherRows: rows[" + i + "] = " + rows[i] + " outside 0.." + (src.rows() - 1));
+            }
+        }
+        current();
+        if (rows.length == 0) {
+            return;
+        }
+        long indices = ints(rows.length);
+        uploadInts(rows, indices);
+        launch(Kernel.GATHER_ROWS, Launch.strided(dst.size()), ptr(src), src.cols(), indices, rows.length, ptr(dst));
+    }
+
+    @Override
+    public void transpose(Tensor src, Tensor dst) {
+        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+        current();
+        launch(Kernel.TRANSPOSE, Launch.transpose(src.rows(), src.cols()), ptr(src), src.rows(), src.cols(), ptr(dst));
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        current();
+        if (t.size() > 0) {
+            driver.memset32(ptr(t), Float.floatToRawIntBits(value), t.size(), stream);
+        }
+    }
+
+    // ---------------------------------------------------------------- BLAS
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int[] mnk = Shapes.gemm(a, transA, b, transB, c);
+        current();
+        ColumnMajor.Gemm g = ColumnMajor.Gemm.rowMajor(transA, transB, mnk[0], mnk[1], mnk[2], a.cols(), b.cols());
+        cublas.sgemm(g, alpha, ptr(b), ptr(a), beta, ptr(c)); // swapped: see ColumnMajor.Gemm
+    }
+
+    @Override
+    public void gram(Tensor x, float beta, Tensor c) {
+        int d = x.cols();
+        Shapes.require("gram", "c", c, d, d);
+        if (beta != 0f) {
+            gemm(true, false, 1f, x, x, beta, c);
+            return;
+        }
+        current();
+        cublas.ssyrk(ColumnMajor.SYRK_UPLO, ColumnMajor.OP_N, d, x.rows(), 1f, ptr(x), Math.max(1, d), 0f, ptr(c), Math.max(1, d));
+        launch(Kernel.MIRROR_UPPER_TO_LOWER, Launch.strided(c.size()), ptr(c), d);
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        Shapes.same("axpy", x, y);
+        current();
+        launch(Kernel.AXPY, Launch.strided(x.size()), alpha, ptr(x), ptr(y), x.size());
+    }
+
+    @Override
+    public void scale(Tensor x, float alpha) {
+        current();
+        launch(Kernel.SCALE, Launch.strided(x.size()), ptr(x), alpha, x.size());
+    }
+
+    // ---------------------------------------------------------------- factorisations
+
+    @Override
+    public void cholesky(Tensor a) {
+        Shapes.square("cholesky", a);
+        int d = a.rows();
+        if (d == 0) {
+            return;
+        }
+        current();
+        int lwork = cusolver.potrfBufferSize(ColumnMajor.POTRF_UPLO, d, ptr(a), d);
+        long work = temp(lwork);
+        cusolver.potrf(ColumnMajor.POTRF_UPLO, d, ptr(a), d, work, lwork, info());
+        freeTemp(work);
+        int info = readInfo();
+        if (info > 0) {
+            throw new NotPositiveDefiniteException(info - 1, d);
+        }
+        checkInfo(info, "cusolverDnSpotrf");
+        launch(Kernel.ZERO_UPPER, Launch.strided(a.size()), ptr(a), d);
+    }
+
+    @Override
+    public void triangularSolve(Tensor l, boolean transposeL, Tensor b) {
+        Shapes.square("triangularSolve", l);
+        Shapes.require("triangularSolve", "b", b, l.rows(), b.cols());
+        if (l.rows() == 0 || b.cols() == 0) {
+            return;
+        }
+        current();
+        cublas.strsm(ColumnMajor.Trsm.rowMajorLowerLeft(l.rows(), b.cols(), transposeL), 1f, ptr(l), ptr(b));
+    }
+
+    /** cusolverDnSsyevd on a copy of s (all eigenpairs, ascending), then the top k reversed into place. */
+    @Override
+    public Eigen symmetricEigenTopK(Tensor s, int k) {
+        Shapes.square("symmetricEigenTopK", s);
+        int d = s.rows();
+        Shapes.rank("symmetricEigenTopK", k, d);
+        current();
+        long work = temp(s.size());
+        long w = temp(d);
+        driver.copyDeviceToDevice(work, ptr(s), s.size() * Float.BYTES, stream);
+        int jobz = Cusolver.EIG_MODE_VECTOR;
+        int lwork = cusolver.syevdBufferSize(jobz, ColumnMajor.SYEVD_UPLO, d, work, d, w);
+        long ws = temp(lwork);
+        cusolver.syevd(jobz, ColumnMajor.SYEVD_UPLO, d, work, d, w, ws, lwork, info());
+        CudaTensor vectors = allocate(d, k);
+        launch(Kernel.EIGVECS_TOP_K, Launch.strided(vectors.size()), work, d, k, vectors.address());
+        double[] values = new double[k];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ascending = read(arena, w, 4L * d);
+            for (int j = 0; j < k; j++) {
+                values[j] = ascending.getAtIndex(ValueLayout.JAVA_FLOAT, d - 1 - j);
+            }
+        } finally {
+            freeTemp(work, w, ws);
+        }
+        int info = readInfo();
+        if (info != 0) {
+            vectors.close();
+            checkInfo(info, "cusolverDnSsyevd (" + info + " off-diagonal elements did not converge)");
+        }
+        return new Eigen(values, vectors);
+    }
+
+    /**
+     * cusolverDnSgesvd, which needs rows >= cols in column-major, i.e. a row-major a with rows <= cols
+     * (see {@link ColumnMajor.Gesvd}); a tall a is transposed first and the factors swapped back.
+     */
+    @Override
+    public Svd svd(Tensor a, int k) {
+        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
+        current();
+        if (a.rows() <= a.cols()) {
+            return svdWide(a, k);
+        }
+        try (CudaTensor at = allocate(a.cols(), a.rows())) {
+            transpose(a, at);
+            try (Svd wide = svdWide(at, k)) {
+                CudaTensor u = allocate(a.rows(), k);
+                CudaTensor vt = allocate(k, a.cols());
+                transpose(wide.vt(), u);
+                transpose(wide.u(), vt);
+                return new Svd(u, wide.s(), vt);
+            }
+        }
+    }
+
+    private Svd svdWide(Tensor a, int k) {
+        int m = a.rows();
+        int n = a.cols();
+        ColumnMajor.Gesvd g = ColumnMajor.Gesvd.rowMajorWide(m, n);
+        long work = temp(a.size());
+        long sv = temp(m);
+        long uPrime = temp((long) n * m);
+        long vtPrime = temp((long) m * m);
+        driver.copyDeviceToDevice(work, ptr(a), a.size() * Float.BYTES, stream);
+        int lwork = cusolver.gesvdBufferSize(g.m(), g.n());
+        long ws = temp(lwork);
+        cusolver.gesvd('S', 'S', g.m(), g.n(), work, g.lda(), sv, uPrime, g.ldu(), vtPrime, g.ldvt(), ws, lwork, info());
+        CudaTensor u = allocate(m, k);
+        CudaTensor vt = allocate(k, n);
+        driver.copyDeviceToDevice(vt.address(), uPrime, vt.size() * Float.BYTES, stream);
+        launch(Kernel.COPY_BLOCK, Launch.strided(u.size()), vtPrime, m, u.address(), k, m, k);
+        double[] s = new double[k];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment values = read(arena, sv, 4L * k);
+            for (int j = 0; j < k; j++) {
+                s[j] = values.getAtIndex(ValueLayout.JAVA_FLOAT, j);
+            }
+        } finally {
+            freeTemp(work, sv, uPrime, vtPrime, ws);
+        }
+        int info = readInfo();
+        if (info != 0) {
+            u.close();
+            vt.close();
+            checkInfo(info, "cusolverDnSgesvd (" + info + " superdiagonals did not converge)");
+        }
+        return new Svd(u, s, vt);
+    }
+
+    /** devInfo < 0: argument -info was wrong (a bug here); > 0: the routine's own failure, named by what. */
+    private static void checkInfo(int info, String what) {
+        if (info < 0) {
+            throw new CudaException(what + ": devInfo = " + info + " (parameter " + -info + " is invalid)");
+        }
+        if (info > 0) {
+            throw new CudaException(what + ": devInfo = " + info);
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise and reductions
+
+    @Override
+    public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
+        Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
+        current();
+        launch(Kernel.ADD_BIAS_RELU, Launch.strided(a.size()), ptr(a), ptr(bias), a.rows(), a.cols(), relu ? 1 : 0);
+    }
+
+    @Override
+    public void addRowVector(Tensor x, float alpha, Tensor v) {
+        Shapes.require("addRowVector", "v", v, 1, x.cols());
+        current();
+        launch(Kernel.ADD_ROW_VECTOR, Launch.strided(x.size()), ptr(x), alpha, ptr(v), x.rows(), x.cols());
+    }
+
+    @Override
+    public void columnMeans(Tensor x, Tensor means) {
+        columnSums(x, means, 1f / x.rows(), "columnMeans");
+    }
+
+    @Override
+    public void columnSums(Tensor x, Tensor sums) {
+        columnSums(x, sums, 1f, "columnSums");
+    }
+
+    private void columnSums(Tensor x, Tensor sums, float scale, String op) {
+        Shapes.require(op, "result", sums, 1, x.cols());
+        current();
+        launch(Kernel.COLUMN_SUMS, Launch.columns(x.cols()), ptr(x), x.rows(), x.cols(), scale, ptr(sums));
+    }
+
+    @Override
+    public void addDiagonal(Tensor a, float value) {
+        Shapes.square("addDiagonal", a);
+        current();
+        launch(Kernel.ADD_DIAGONAL, Launch.strided(a.rows()), ptr(a), a.rows(), value);
+    }
+
+    @Override
+    public double trace(Tensor a) {
+        Shapes.square("trace", a);
+        current();
+        launch(Kernel.TRACE_SUM, Launch.singleBlock(), ptr(a), a.rows(), scalar());
+        return readScalar();
+    }
+
+    @Override
+    public double squaredError(Tensor a, Tensor b) {
+        Shapes.same("squaredError", a, b);
+        current();
+        return reduce(Kernel.SQUARED_ERROR_PARTIALS, a.size(), ptr(a), ptr(b), a.size());
+    }
+
+    @Override
+    public double squaredNorm(Tensor a) {
+        current();
+        return reduce(Kernel.SQUARED_NORM_PARTIALS, a.size(), ptr(a), a.size());
+    }
+
+    @Override
+    public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
+        Shapes.same("errorGradient", out, target);
+        Shapes.same("errorGradient", out, delta);
+        current();
+        return reduce(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+    }
+
+    @Override
+    public void reluBackward(Tensor grad, Tensor activation) {
+        Shapes.same("reluBackward", grad, activation);
+        current();
+        launch(Kernel.RELU_BACKWARD, Launch.strided(grad.size()), ptr(grad), ptr(activation), grad.size());
+    }
+
+    @Override
+    public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
+        Shapes.same("reluPenalty", yPrime, preActivation);
+        Shapes.same("reluPenalty", yPrime, z);
+        current();
+        return reduce(Kernel.RELU_PENALTY, z.size(), ptr(yPrime), ptr(preActivation), lambda, ptr(z), z.size());
+    }
+
+    /** topk_rank counts, per row, the entries ranked ahead of the label; the host counts rows per k. */
+    @Override
+    public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
+        int rows = logits.rows();
+        if (labels.length != rows) {
+            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + rows + " rows");
+        }
+        for (int i = 0; i < rows; i++) {
+            if (labels[i] < 0 || labels[i] >= logits.cols()) {
+                throw new IllegalArgumentException("topkCorrect: labels[" + i + "] = " + labels[i] + " outside 0.." + (logits.cols() - 1));
+            }
+        }
+        long[] correct = new long[ks.length];
+        if (rows == 0) {
+            return correct;
+        }
+        current();
+        long buffer = ints(2 * rows);
+        long above = buffer + 4L * rows;
+        uploadInts(labels, buffer);
+        launch(Kernel.TOPK_RANK, Launch.warpPerRow(rows), ptr(logits), rows, logits.cols(), buffer, above);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ranks = read(arena, above, 4L * rows);
+            for (int i = 0; i < rows; i++) {
+                int ahead = ranks.getAtIndex(ValueLayout.JAVA_INT, i);
+                for (int q = 0; q < ks.length; q++) {
+                    if (ahead < ks[q]) {
+                        correct[q]++;
+                    }
+                }
+            }
+        }
+        return correct;
+    }
+
+    // ---------------------------------------------------------------- the low-rank FC layer
+
+    /** Two cuBLAS GEMMs and the bias/ReLU kernel. */
+    @Override
+    public void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out) {
+        gemm(false, true, 1f, h, q, 0f, qh);
+        gemm(false, true, 1f, qh, p, 0f, out);
+        addBiasRelu(out, bias, relu);
+    }
+
+    /** Three or four cuBLAS GEMMs and the column-sum kernel. */
+    @Override
+    public void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
+                                Tensor dq, Tensor dp, Tensor dbias, Tensor dh) {
+        gemm(true, false, 1f, delta, qh, 0f, dp);
+        gemm(false, false, 1f, delta, p, 0f, gp);
+        gemm(true, false, 1f, gp, h, 0f, dq);
+        columnSums(delta, dbias);
+        if (dh != null) {
+            gemm(false, false, 1f, gp, q, 0f, dh);
+        }
+    }
+
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
+        Shapes.same("sgdUpdate", param, grad);
+        Shapes.same("sgdUpdate", param, velocity);
+        current();
+        launch(Kernel.SGD_UPDATE, Launch.strided(param.size()), ptr(param), ptr(grad), ptr(velocity), lr, momentum,
+                weightDecay, param.size());
+    }
+
+    // ---------------------------------------------------------------- profiling
+
+    /** An NVTX range (nvtxRangePushA / nvtxRangePop); a no-op when libnvtx3interop is absent. */
+    @Override
+    public Range range(String name) {
+        return Nvtx.get().<Range>map(nvtx -> {
+            nvtx.push(name);
+            return nvtx::pop;
+        }).orElse(() -> { });
+    }
+
+    @Override
+    public void synchronize() {
+        current();
+        driver.streamSynchronize(stream);
+    }
+
+    /** The GPU time of the work {@code work} queues on this backend, in milliseconds, from two CUDA events. */
+    public float timeMillis(Runnable work) {
+        current();
+        MemorySegment start = driver.eventCreate();
+        MemorySegment end = driver.eventCreate();
+        try {
+            driver.eventRecord(start, stream);
+            work.run();
+            driver.eventRecord(end, stream);
+            driver.eventSynchronize(end);
+            return driver.eventElapsedMillis(start, end);
+        } finally {
+            driver.eventDestroy(start);
+            driver.eventDestroy(end);
+        }
+    }
+
+    /** Frees every tensor still open, then the handles, the stream and the context reference. */
+    @Override
+    public void close() {
+        if (closed || context == null) {
+            return;
+        }
+        if (stream != null) {
+            current();
+            for (CudaTensor t : open) {
+                t.close();
+            }
+            if (scratch != 0) {
+                driver.memFreeAsync(scratch, stream);
+            }
+            if (intBuffer != 0) {
+                driver.memFreeAsync(intBuffer, stream);
+            }
+            driver.streamSynchronize(stream);
+        }
+        closed = true;
+        if (kernels != null) {
+            kernels.close();
+        }
+        if (cusolver != null) {
+            cusolver.close();
+        }
+        if (cublas != null) {
+            cublas.close();
+        }
+        if (stream != null) {
+            driver.streamDestroy(stream);
+        }
+        driver.primaryContextRelease(device);
+    }
+
+    @Override
+    public String toString() {
+        return "CudaBackend[" + deviceName + ", " + deviceDetails() + "]";
+    }
+}

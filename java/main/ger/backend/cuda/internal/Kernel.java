@@ -1,0 +1,48 @@
+package ger.backend.cuda.internal;
+
+/**
+ * Every kernel in kernels/cuda, by its extern "C" name, with its parameter list as one letter per
+ * parameter: p = device pointer (pass a Long address), u = unsigned long long (Long), i = int
+ * (Integer), f = float (Float). KernelSignatureTest checks these against the .cu sources.
+ */
+public enum Kernel {
+    SUM_PARTIALS("sum_partials", "pip"),
+    SQUARED_ERROR_PARTIALS("squared_error_partials", "ppup"),
+    SQUARED_NORM_PARTIALS("squared_norm_partials", "pup"),
+    ERROR_GRADIENT_PARTIALS("error_gradient_partials", "ppfpup"),
+    RELU_PENALTY("relu_penalty", "ppfpup"),
+    AXPY("axpy", "fppu"),
+    SCALE("scale", "pfu"),
+    RELU_BACKWARD("relu_backward", "ppu"),
+    SGD_UPDATE("sgd_update", "pppfffu"),
+    ADD_BIAS_RELU("add_bias_relu", "ppiii"),
+    ADD_ROW_VECTOR("add_row_vector", "pfpii"),
+    COLUMN_SUMS("column_sums", "piifp"),
+    TRANSPOSE("transpose", "piip"),
+    GATHER_ROWS("gather_rows", "pipip"),
+    COPY_BLOCK("copy_block", "pipiii"),
+    EIGVECS_TOP_K("eigvecs_top_k", "piip"),
+    MIRROR_UPPER_TO_LOWER("mirror_upper_to_lower", "pi"),
+    ZERO_UPPER("zero_upper", "pi"),
+    ADD_DIAGONAL("add_diagonal", "pif"),
+    TRACE_SUM("trace_sum", "pip"),
+    TOPK_RANK("topk_rank", "piipp");
+
+    private final String symbol;
+    private final String parameters;
+
+    Kernel(String symbol, String parameters) {
+        this.symbol = symbol;
+        this.parameters = parameters;
+    }
+
+    /** The extern "C" name in the module. */
+    public String symbol() {
+        return symbol;
+    }
+
+    /** One letter per parameter (see the class comment). */
+    public String parameters() {
+        return parameters;
+    }
+}

@@ -1,0 +1,65 @@
+package ger.backend.cuda.internal;
+
+/**
+ * The launch geometry of a kernel (grid and block, x and y; z is 1). The factories match how the
+ * kernels in kernels/cuda index their threads; see each kernel file's comment.
+ */
+public record Launch(int gridX, int gridY, int blockX, int blockY) {
+    /** Threads per block of every 1-D kernel (GER_BLOCK in common.cuh). */
+    public static final int BLOCK = 256;
+    /** Blocks of a *_partials reduction, and so the length of its partials buffer. */
+    public static final int MAX_PARTIALS = 1024;
+    /** Cap on the grid of a grid-stride kernel: enough to fill any GPU, each thread then loops. */
+    static final int MAX_STRIDED_BLOCKS = 1 << 16;
+    /** Side of a transpose tile and the rows of threads per tile (layout.cu). */
+    static final int TILE = 32;
+    static final int TILE_ROWS = 8;
+    /** The CUDA limit on gridDim.y. */
+    static final int MAX_GRID_Y = 65535;
+
+    public Launch {
+        if (gridX < 1 || gridY < 1 || blockX < 1 || blockY < 1 || (long) blockX * blockY > 1024) {
+            throw new IllegalArgumentException("bad launch geometry " + gridX + " x " + gridY + " blocks of "
+                    + blockX + " x " + blockY + " threads");
+        }
+    }
+
+    public static int ceilDiv(long n, int d) {
+        return Math.toIntExact((n + d - 1) / d);
+    }
+
+    /** A 1-D grid-stride kernel over n elements (at least one block, so n = 0 is a valid no-op launch). */
+    public static Launch strided(long n) {
+        return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, MAX_STRIDED_BLOCKS), 1, BLOCK, 1);
+    }
+
+    /** A *_partials reduction over n elements: at most {@link #MAX_PARTIALS} blocks, one partial each. */
+    public static Launch partials(long n) {
+        return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, MAX_PARTIALS), 1, BLOCK, 1);
+    }
+
+    /** One block of {@link #BLOCK} threads (sum_partials, trace_sum). */
+    public static Launch singleBlock() {
+        return new Launch(1, 1, BLOCK, 1);
+    }
+
+    /** transpose of a rows x cols matrix: one 32 x 32 tile per block of 32 x 8 threads. */
+    public static Launch transpose(int rows, int cols) {
+        int gridY = ceilDiv(Math.max(rows, 1), TILE);
+        if (gridY > MAX_GRID_Y) {
+            throw new IllegalArgumentException("transpose: " + rows + " rows exceed the grid limit of "
+                    + (long) MAX_GRID_Y * TILE);
+        }
+        return new Launch(ceilDiv(Math.max(cols, 1), TILE), gridY, TILE, TILE_ROWS);
+    }
+
+    /** column_sums over cols columns: 32 columns per block of 32 x 8 threads. */
+    public static Launch columns(int cols) {
+        return new Launch(ceilDiv(Math.max(cols, 1), TILE), 1, TILE, TILE_ROWS);
+    }
+
+    /** One warp per row (topk_rank): 8 rows per block of 256 threads. */
+    public static Launch warpPerRow(int rows) {
+        return new Launch(ceilDiv(Math.max(rows, 1), BLOCK / 32), 1, BLOCK, 1);
+    }
+}

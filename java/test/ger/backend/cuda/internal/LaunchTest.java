@@ -1,0 +1,66 @@
+package ger.backend.cuda.internal;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LaunchTest {
+    @Test
+    void stridedCoversEveryElementOrLoops() {
+        assertEquals(1, Launch.strided(0).gridX(), "an empty launch still needs one block");
+        assertEquals(1, Launch.strided(256).gridX());
+        assertEquals(2, Launch.strided(257).gridX());
+        long huge = 1L << 40;
+        assertEquals(Launch.MAX_STRIDED_BLOCKS, Launch.strided(huge).gridX(), "grid-stride: capped, threads loop");
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        for (int t = 0; t < 1000; t++) {
+            long n = 1 + (r.nextLong() >>> 30);
+            Launch l = Launch.strided(n);
+            long threads = (long) l.gridX() * l.blockX();
+            assertTrue(threads >= n || l.gridX() == Launch.MAX_STRIDED_BLOCKS, "n = " + n + " (seed " + seed + ")");
+            assertTrue(threads - n < l.blockX() || n == 0, "no block beyond the data, n = " + n + " (seed " + seed + ")");
+        }
+    }
+
+    @Test
+    void partialsFitTheirBuffer() {
+        assertEquals(Launch.MAX_PARTIALS, Launch.partials(1L << 33).gridX());
+        assertEquals(3, Launch.partials(2 * 256 + 1).gridX());
+        assertEquals(Launch.BLOCK, Launch.singleBlock().blockX());
+    }
+
+    @Test
+    void transposeTilesCoverTheMatrix() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        for (int t = 0; t < 200; t++) {
+            int rows = 1 + r.nextInt(5000);
+            int cols = 1 + r.nextInt(5000);
+            Launch l = Launch.transpose(rows, cols);
+            assertEquals(32 * 8, l.blockX() * l.blockY());
+            assertTrue((long) l.gridX() * 32 >= cols && (long) (l.gridX() - 1) * 32 < cols, rows + " x " + cols + " seed " + seed);
+            assertTrue((long) l.gridY() * 32 >= rows && (long) (l.gridY() - 1) * 32 < rows, rows + " x " + cols + " seed " + seed);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Launch.transpose(65535 * 32 + 1, 3));
+        assertTrue(e.getMessage().contains("grid limit"), e.getMessage());
+    }
+
+    @Test
+    void columnAndRowGeometries() {
+        assertEquals(4, Launch.columns(97).gridX());
+        assertEquals(32, Launch.columns(97).blockX());
+        assertEquals(8, Launch.columns(97).blockY());
+        assertEquals(38, Launch.warpPerRow(301).gridX(), "8 rows per block of 256 threads");
+    }
+
+    @Test
+    void rejectsImpossibleGeometry() {
+        assertThrows(IllegalArgumentException.class, () -> new Launch(0, 1, 32, 1));
+        assertThrows(IllegalArgumentException.class, () -> new Launch(1, 1, 64, 32));
+    }
+}
