@@ -4,14 +4,19 @@
 #
 #   run(command="bench/device/run.sh", carry=[".dist/ger-device.tgz"], timeout_s=600)
 #
-# Steps, each under `timeout` so one hang cannot eat the budget (expected total ~3 minutes):
-#   1. environment (nvidia-smi, libraries, the carried java)     -> run.log
-#   2. the CUDA tests (JUnit, ger.backend.cuda.*)                 -> tests.log
-#   3. KernelTour: every op timed with CUDA events                -> tour.log
-#   4. ger validate --backend cuda --against java (if the CLI has it) -> validate.log
-#   5. ncu SpeedOfLight on each of ger's kernels, KernelTour once -> ncu.log (+ CSV), kernels.ncu-rep
-#   6. compute-sanitizer memcheck on the conformance + backend tests -> sanitizer.log
-# At most 7 files come back, all under $OUT. Exit status: 0 when the tests and memcheck passed.
+#   run(command="bench/device/run.sh STEP...", carry=[".dist/ger-device.tgz"], timeout_s=600)
+#
+# Steps (all when none is named), each under `timeout` so one hang cannot eat the budget:
+#   tests     the CUDA tests (JUnit, ger.backend.cuda.*)                         -> tests.log
+#   opencl    the OpenCL tests on NVIDIA's OpenCL driver                         -> tests.log
+#   validate  ger validate cuda and opencl against java on a small workload;
+#             PyTorch loads a compressed file as nn.Linear pairs                 -> validate.log
+#   tour      KernelTour: every op timed with CUDA events                        -> ncu.log
+#   ncu       ncu SpeedOfLight on each of ger's kernels (KernelTour once)        -> ncu.log
+#   memcheck  compute-sanitizer memcheck on the conformance + backend tests      -> tests.log
+#   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
+#             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
+# At most 8 files come back, all under $OUT. Exit status: 0 when every step passed.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/ger-out}
@@ -43,52 +48,94 @@ JAVA=("$D/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 
-say "== environment"
+STEPS=${*:-tests opencl validate tour ncu memcheck bench}
+FAILED=0
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+
+say "== environment (steps: $STEPS)"
 {
   nvidia-smi
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
-  ls "$CUDA_LIB" | grep -E 'libcublas|libcusolver|libnvrtc|libnvtx' ; ls -l /usr/lib*/libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1 2>/dev/null
+  ls "$CUDA_LIB" | grep -E 'libcublas|libcusolver|libnvrtc|libnvtx|libOpenCL' ; ls -l /usr/lib*/libcuda.so.1 /usr/lib/x86_64-linux-gnu/libcuda.so.1 2>/dev/null
   "${JAVA[0]}" -version
-  command -v ncu compute-sanitizer
+  command -v ncu compute-sanitizer python3
 } >> "$LOG" 2>&1
 
-say "== tests"
-step tests 180 "$OUT/tests.log" "${JAVA[@]}" -cp "$CP" DeviceTests package:ger.backend.cuda
-TESTS_RC=$?
-grep -E "tests (successful|failed|skipped|aborted)|tests found" "$OUT/tests.log" | tee -a "$LOG"
+# NVIDIA's OpenCL: JOCL opens libOpenCL.so (only libOpenCL.so.1 is there) and the ICD loader must be
+# told of libnvidia-opencl.so.1 (/etc/OpenCL/vendors lists only PoCL).
+OCL=/tmp/ger-opencl
+mkdir -p "$OCL/vendors"
+ln -sf "$CUDA_LIB/libOpenCL.so.1" "$OCL/libOpenCL.so"
+echo libnvidia-opencl.so.1 > "$OCL/vendors/nvidia.icd"
+OCL_ENV=(env LD_LIBRARY_PATH="$OCL:$LD_LIBRARY_PATH" OCL_ICD_VENDORS="$OCL/vendors")
+GER=("${JAVA[@]}" -jar "$D/ger.jar")
 
-say "== kernel tour (timings)"
-step tour 90 "$OUT/tour.log" "${JAVA[@]}" -cp "$CP" KernelTour
-
-say "== validate"
-if "${JAVA[@]}" -jar "$D/ger.jar" validate --help > /dev/null 2>&1; then
-  # >>> LEAD: the validate command on a small generated problem; adjust the options to the CLI <<<
-  step validate 90 "$OUT/validate.log" "${JAVA[@]}" -jar "$D/ger.jar" \
-    validate --backend cuda --against java
-else
-  say "no 'validate' command in ger.jar yet: skipped"
+if has tests; then
+  say "== CUDA tests"
+  step tests 240 "$OUT/tests.log" "${JAVA[@]}" -cp "$CP" DeviceTests package:ger.backend.cuda || FAILED=1
+  grep -E "tests (successful|failed|skipped|aborted)|tests found" "$OUT/tests.log" | tee -a "$LOG"
 fi
 
-say "== ncu (SpeedOfLight, each ger kernel)"
-KERNELS=$(grep -ho 'extern "C" __global__ void [a-z_0-9]*' kernels/cuda/*.cu | awk '{print $5}' | paste -sd'|')
-if command -v ncu > /dev/null; then
-  step ncu 120 "$OUT/ncu.log" ncu --target-processes all --kernel-name-base function -k "regex:^($KERNELS)$" \
-    -c 80 --section SpeedOfLight -f -o "$OUT/kernels" "${JAVA[@]}" -cp "$CP" KernelTour once
-  [ -f "$OUT/kernels.ncu-rep" ] && timeout 60 ncu --import "$OUT/kernels.ncu-rep" --csv --page details >> "$OUT/ncu.log" 2>&1
-else
-  say "no ncu on PATH: skipped"
+if has opencl; then
+  say "== OpenCL tests on the NVIDIA driver"
+  echo "==== OpenCL" >> "$OUT/tests.log"
+  step opencl 180 "$OUT/tests.log" "${OCL_ENV[@]}" "${JAVA[@]}" -cp "$CP" DeviceTests package:ger.backend.opencl || FAILED=1
+  "${OCL_ENV[@]}" "${GER[@]}" info --devices >> "$LOG" 2>&1
 fi
 
-say "== compute-sanitizer memcheck"
-if command -v compute-sanitizer > /dev/null; then
-  step memcheck 180 "$OUT/sanitizer.log" compute-sanitizer --tool memcheck --target-processes all --print-limit 30 --error-exitcode 99 \
-    "${JAVA[@]}" -cp "$CP" DeviceTests class:ger.backend.cuda.CudaBackendConformanceTest class:ger.backend.cuda.CudaBackendTest
-  SANITIZER_RC=$?
-  grep -E "ERROR SUMMARY|tests (successful|failed)" "$OUT/sanitizer.log" | tee -a "$LOG"
-else
-  SANITIZER_RC=0
-  say "no compute-sanitizer on PATH: skipped"
+if has validate; then
+  say "== validate"
+  V=/tmp/ger-validate
+  step export 60 "$OUT/validate.log" "${GER[@]}" bench --workload small --n 3000 --backend cuda --export "$V" || FAILED=1
+  for method in lrd as ger pq; do
+    step "validate-cuda-$method" 120 "$OUT/validate.log" "${GER[@]}" validate --backend cuda --against java \
+      --model "$V/model.safetensors" --calib "$V/calib.npy" --method $method --rank 32 --lambda-schedule 0.01x3,1x3 --epochs 3 || FAILED=1
+  done
+  step validate-opencl-ger 180 "$OUT/validate.log" "${OCL_ENV[@]}" "${GER[@]}" validate --backend opencl --against java \
+    --model "$V/model.safetensors" --calib "$V/calib.npy" --method ger --rank 32 --lambda-schedule 0.01x3,1x3 --epochs 3 || FAILED=1
+  step compress 60 "$OUT/validate.log" "${GER[@]}" compress --backend cuda --model "$V/model.safetensors" \
+    --calib "$V/calib.npy" --method ger --rank 32 --lambda-schedule 0.01x3,1x3 --epochs 3 --out "$V/c.safetensors" || FAILED=1
+  step pytorch-load 60 "$OUT/validate.log" python3 bench/device/load_in_pytorch.py "$V/model.safetensors" \
+    "$V/c.safetensors" "$V/calib.npy" || FAILED=1
+  grep -E "max relative difference|step " "$OUT/validate.log" | tee -a "$LOG"
 fi
 
-say "== done: tests rc=$TESTS_RC, memcheck rc=$SANITIZER_RC"
-[ "$TESTS_RC" -eq 0 ] && [ "$SANITIZER_RC" -eq 0 ]
+if has tour; then
+  say "== kernel tour (timings)"
+  step tour 90 "$OUT/ncu.log" "${JAVA[@]}" -cp "$CP" KernelTour
+fi
+
+if has ncu; then
+  say "== ncu (SpeedOfLight, each ger kernel)"
+  KERNELS=$(grep -ho 'extern "C" __global__ void [a-z_0-9]*' kernels/cuda/*.cu | awk '{print $5}' | paste -sd'|')
+  step ncu 150 "$OUT/ncu.log" ncu --target-processes all --kernel-name-base function -k "regex:^($KERNELS)$" \
+    -c 80 --section SpeedOfLight --csv "${JAVA[@]}" -cp "$CP" KernelTour once
+fi
+
+if has memcheck; then
+  say "== compute-sanitizer memcheck"
+  echo "==== memcheck" >> "$OUT/tests.log"
+  step memcheck 200 "$OUT/tests.log" compute-sanitizer --tool memcheck --target-processes all --print-limit 30 --error-exitcode 99 \
+    "${JAVA[@]}" -cp "$CP" DeviceTests class:ger.backend.cuda.CudaBackendConformanceTest class:ger.backend.cuda.CudaBackendTest || FAILED=1
+  grep -E "ERROR SUMMARY" "$OUT/tests.log" | tee -a "$LOG"
+fi
+
+if has bench; then
+  say "== bench: ger and the PyTorch peer on the same GPU"
+  R=/tmp/ger-results
+  mkdir -p "$R"
+  export PYTHONUNBUFFERED=1
+  step bench-opencl-small 120 "$OUT/bench.log" "${OCL_ENV[@]}" "${GER[@]}" bench --workload small --n 8192 --rank 64 \
+    --backend opencl --no-roofline --out "$R/opencl-small.json"
+  step bench-cuda-small 60 "$OUT/bench.log" "${GER[@]}" bench --workload small --n 8192 --rank 64 --backend cuda --out "$R/cuda-small.json"
+  for job in "alexnet 20000" "vgg19 32768"; do
+    set -- $job
+    step "bench-ger-$1" 150 "$OUT/bench.log" "${GER[@]}" bench --workload "$1" --n "$2" --rank 256 --backend cuda --out "$R/ger-$1.json"
+    step "bench-peer-$1" 150 "$OUT/bench.log" python3 bench/peer/ger_peer.py --workload "$1" --n "$2" --rank 256 --out "$R/peer-$1.json"
+    python3 bench/peer/compare.py --ger "$R/ger-$1.json" --peer "$R/peer-$1.json" --out "$R/gpu-$1.json" >> "$OUT/bench.log" 2>&1
+  done
+  tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
+say "== done: FAILED=$FAILED"
+exit $FAILED

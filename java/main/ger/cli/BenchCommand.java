@@ -4,6 +4,8 @@ import ger.backend.Backend;
 import ger.backend.ProfilingBackend;
 import ger.backend.Tensor;
 import ger.bench.Workload;
+import ger.io.ModelFiles;
+import ger.io.Npy;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.MethodName;
@@ -41,6 +43,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "ger.json", description = "the results as JSON (bench/peer/compare.py reads it)")
     Path out;
 
+    @Option(names = "--export", paramLabel = "DIR",
+            description = "write the workload as DIR/model.safetensors and DIR/calib.npy and stop (inputs for ger compress, validate)")
+    Path export;
+
     @Option(names = "--no-roofline", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "measure SGEMM and copy ceilings (default ${DEFAULT-VALUE})")
     boolean roofline;
@@ -64,6 +70,13 @@ final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (Workload w = Workload.generate(b, workload, n, workloadSeed)) {
                 phase(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
+                if (export != null) {
+                    ModelFiles.saveStack(export.resolve("model.safetensors"), w.model(),
+                            Map.of("workload", workload, "seed", Long.toString(workloadSeed)));
+                    Npy.writeMatrix(export.resolve("calib.npy"), w.calib());
+                    System.out.println("wrote " + export.resolve("model.safetensors") + " and " + export.resolve("calib.npy"));
+                    return 0;
+                }
                 FcStack model = w.model();
                 Map<String, Object> wl = new LinkedHashMap<>();
                 wl.put("name", workload);
