@@ -67,7 +67,9 @@ OCL=/tmp/ger-opencl
 mkdir -p "$OCL/vendors"
 ln -sf "$CUDA_LIB/libOpenCL.so.1" "$OCL/libOpenCL.so"
 echo libnvidia-opencl.so.1 > "$OCL/vendors/nvidia.icd"
-OCL_ENV=(env LD_LIBRARY_PATH="$OCL:$LD_LIBRARY_PATH" OCL_ICD_VENDORS="$OCL/vendors")
+# libjsig: the NVIDIA OpenCL driver installs signal handlers of its own; without chaining, the JVM's
+# own SIGSEGV (safepoint polls) kills the process outright.
+OCL_ENV=(env LD_LIBRARY_PATH="$OCL:$LD_LIBRARY_PATH" OCL_ICD_VENDORS="$OCL/vendors" LD_PRELOAD="$D/runtime/lib/libjsig.so")
 GER=("${JAVA[@]}" -jar "$D/ger.jar")
 
 if has tests; then
