@@ -129,70 +129,14 @@ public final class JavaBackend implements Backend {
     @Override
     public void cholesky(Tensor t) {
         Shapes.square("cholesky", t);
-        Matrix a = m(t);
-        int d = a.rows();
-        double[][] l = Dense.toDouble(a);
-        for (int j = 0; j < d; j++) {
-            double diag = l[j][j];
-            for (int p = 0; p < j; p++) {
-                diag -= l[j][p] * l[j][p];
-            }
-            if (!(diag > 0)) {
-                throw new NotPositiveDefiniteException(j, d);
-            }
-            double ljj = Math.sqrt(diag);
-            l[j][j] = ljj;
-            final int col = j;
-            IntStream.range(j + 1, d).parallel().forEach(i -> {
-                double s = l[i][col];
-                double[] li = l[i];
-                double[] lj = l[col];
-                for (int p = 0; p < col; p++) {
-                    s -= li[p] * lj[p];
-                }
-                li[col] = s / ljj;
-            });
-        }
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < d; j++) {
-                a.set(i, j, j <= i ? (float) l[i][j] : 0f);
-            }
-        }
+        Cholesky.factor(m(t));
     }
 
     @Override
     public void triangularSolve(Tensor lt, boolean transposeL, Tensor bt) {
         Shapes.square("triangularSolve", lt);
         Shapes.require("triangularSolve", "b", bt, lt.rows(), bt.cols());
-        double[][] l = Dense.toDouble(m(lt));
-        Matrix b = m(bt);
-        int d = l.length;
-        IntStream.range(0, b.cols()).parallel().forEach(c -> {
-            double[] x = new double[d];
-            for (int i = 0; i < d; i++) {
-                x[i] = b.get(i, c);
-            }
-            if (!transposeL) {
-                for (int i = 0; i < d; i++) {
-                    double s = x[i];
-                    for (int p = 0; p < i; p++) {
-                        s -= l[i][p] * x[p];
-                    }
-                    x[i] = s / l[i][i];
-                }
-            } else {
-                for (int i = d - 1; i >= 0; i--) {
-                    double s = x[i];
-                    for (int p = i + 1; p < d; p++) {
-                        s -= l[p][i] * x[p];
-                    }
-                    x[i] = s / l[i][i];
-                }
-            }
-            for (int i = 0; i < d; i++) {
-                b.set(i, c, (float) x[i]);
-            }
-        });
+        Cholesky.solve(m(lt), transposeL, m(bt));
     }
 
     @Override

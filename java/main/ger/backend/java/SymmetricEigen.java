@@ -121,10 +121,7 @@ record SymmetricEigen(double[] values, double[][] vectors) {
                 IntStream rows = IntStream.rangeClosed(0, i);
                 (i >= PARALLEL_FROM ? rows.parallel() : rows).forEach(j -> {
                     double[] uj = u[j];
-                    double g = 0;
-                    for (int k = 0; k <= last; k++) {
-                        g += next[k] * uj[k];
-                    }
+                    double g = Dense.dot(next, uj, last + 1);
                     for (int k = 0; k <= last; k++) {
                         uj[k] -= g * d[k];
                     }
