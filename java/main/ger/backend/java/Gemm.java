@@ -22,12 +22,16 @@ final class Gemm {
     /** Register tile: MR rows x NR = 2 vectors; 12 accumulators leave room for operands in 16 or 32 registers. */
     private static final int MR = 6;
     private static final int NR = 2 * L;
-    /** Depth of one slice: an NR x KC panel of b stays in L1. */
-    private static final int KC = 128;
-    /** Most rows of a in one packed block (its MC x KC panel stays in L2). */
-    private static final int MC_MAX = 32 * MR;
-    /** Columns of b packed at once (KC x NC stays in L2/L3). */
-    private static final int NC = 1024 + 2 * NR;
+    /**
+     * Depth of one slice (a KC x NR panel of b, 32 KiB with 512-bit vectors, is re-read from L1/L2 for
+     * every MR rows). KC, MC and NC were picked by timing 1024^3 on a 2-core Zen 4 (AVX-512):
+     * bench/results/java-gemm.md.
+     */
+    private static final int KC = 256;
+    /** Most rows of a in one packed block (its MC x KC panel, 144 KiB, stays in L2). */
+    private static final int MC_MAX = 24 * MR;
+    /** Columns of b packed at once (KC x NC, 2 MiB, in L2/L3). */
+    private static final int NC = 2048;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final int THREADS = Runtime.getRuntime().availableProcessors();
     private static final ThreadLocal<float[]> A_PANEL = ThreadLocal.withInitial(() -> new float[MC_MAX * KC]);
