@@ -72,7 +72,7 @@ final class Cholesky {
                 for (int p = transposeL ? i + 1 : 0, end = transposeL ? d : i; p < end; p++) {
                     double f = oi[p];
                     if (f != 0) {
-                        Dense.subtractScaled(f, x[p], xi, c0, c1);
+                        Dense.addScaled(-f, x[p], xi, c0, c1);
                     }
                 }
                 for (int c = c0; c < c1; c++) {

@@ -29,7 +29,7 @@ class SymmetricEigenTest {
         for (int i = 0; i < d; i++) {
             for (int p = 0; p < i; p++) {
                 double f = Dense.dot(g[i], g[p], d);
-                Dense.subtractScaled(f, g[p], g[i], 0, d);
+                Dense.addScaled(-f, g[p], g[i], 0, d);
             }
             double norm = Math.sqrt(Dense.dot(g[i], g[i], d));
             for (int j = 0; j < d; j++) {
