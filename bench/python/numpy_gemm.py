@@ -1,5 +1,5 @@
 """Times NumPy's float32 `a @ b` (m x k times k x n, OpenBLAS or whatever BLAS NumPy links) as the
-yardstick for the java backend's GEMM (bench/results/java-gemm.md). Fixed seed, best of several.
+yardstick for the java backend's GEMM (bench/results/java-gemm.md). Fixed seed; best and median of 50 calls.
 
 Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 bench/python/numpy_gemm.py [size ...]
 """
@@ -42,14 +42,15 @@ def openblas_kernel():
     return "unknown kernel"
 
 
-def best_seconds(a, b, repeats):
+def timings(a, b, repeats):
+    """Seconds per call, sorted."""
     a @ b  # warm up: thread pool, page faults
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         t = time.perf_counter()
         a @ b
-        best = min(best, time.perf_counter() - t)
-    return best
+        times.append(time.perf_counter() - t)
+    return sorted(times)
 
 
 def main():
@@ -63,8 +64,12 @@ def main():
     for n in sizes:
         a = rng.standard_normal((n, n), dtype=np.float32)
         b = rng.standard_normal((n, n), dtype=np.float32)
-        s = best_seconds(a, b, repeats=10)
-        print(f"{n}^3 float32 a @ b: best {s * 1e3:.2f} ms, {2.0 * n ** 3 / s / 1e9:.1f} GFLOP/s")
+        times = timings(a, b, repeats=50)
+        best = times[0]
+        median = times[len(times) // 2]
+        flop = 2.0 * n ** 3
+        print(f"{n}^3 float32 a @ b: best {best * 1e3:.2f} ms ({flop / best / 1e9:.1f} GFLOP/s), "
+              f"median {median * 1e3:.2f} ms ({flop / median / 1e9:.1f} GFLOP/s)")
 
 
 if __name__ == "__main__":

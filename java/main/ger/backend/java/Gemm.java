@@ -132,7 +132,10 @@ final class Gemm {
             for (int p = 0; p < kc; p++) {
                 MemorySegment.copy(seg, Matrix.FLOAT, ((p0 + p) * ld + r0) * Float.BYTES, run, 0, count);
                 for (int q = 0; q < count; q += w) {
-                    System.arraycopy(run, q, panel, off + q * kc + p * w, Math.min(w, count - q));
+                    int base = off + q * kc + p * w - q;
+                    for (int r = q, end = Math.min(q + w, count); r < end; r++) { // too short for arraycopy
+                        panel[base + r] = run[r];
+                    }
                 }
             }
         }
