@@ -42,6 +42,48 @@ final class Gemm {
     }
 
     static void gemm(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        multiply(transA, transB, alpha, a, b, beta, c, false);
+    }
+
+    /**
+     * The Gram matrix c = x^T x + beta c (x n x d, c d x d) at half the cost of a gemm: only the tiles
+     * that touch the lower triangle are computed (a SYRK), then mirrored.
+     */
+    static void gram(Matrix x, float beta, Matrix c) {
+        if (beta == 0f) {
+            multiply(true, false, 1f, x, x, 0f, c, true);
+            mirrorLower(c);
+            return;
+        }
+        try (Matrix product = Matrix.zeros(c.rows(), c.cols())) { // beta c need not be symmetric
+            multiply(true, false, 1f, x, x, 0f, product, true);
+            mirrorLower(product);
+            MemorySegment p = product.segment();
+            MemorySegment seg = c.segment();
+            long n = c.size();
+            for (long i = 0; i < n; i += L) {
+                VectorMask<Float> mask = S.indexInRange(i, n);
+                long off = i * Float.BYTES;
+                FloatVector.fromMemorySegment(S, seg, off, ORDER, mask).mul(beta)
+                        .add(FloatVector.fromMemorySegment(S, p, off, ORDER, mask))
+                        .intoMemorySegment(seg, off, ORDER, mask);
+            }
+        }
+    }
+
+    /** c(i, j) = c(j, i) for j > i; c d x d. */
+    private static void mirrorLower(Matrix c) {
+        int d = c.rows();
+        IntStream.range(0, d).parallel().forEach(i -> {
+            for (int j = i + 1; j < d; j++) {
+                c.set(i, j, c.get(j, i));
+            }
+        });
+    }
+
+    /** gemm; when lower, only the MR x NR tiles of c that reach the lower triangle (diagonal included). */
+    private static void multiply(boolean transA, boolean transB, float alpha, Matrix a, Matrix b, float beta,
+                                 Matrix c, boolean lower) {
         int m = c.rows();
         int n = c.cols();
         int k = transA ? a.rows() : a.cols();
@@ -71,6 +113,9 @@ final class Gemm {
                     for (int jr = 0; jr < nc; jr += NR) {
                         int cols = Math.min(NR, nc - jr);
                         for (int ir = 0; ir < rows; ir += MR) {
+                            if (lower && col0 + jr > i0 + ir + MR - 1) {
+                                continue; // the tile lies above the diagonal
+                            }
                             kernel(aPanel, ir * kc, bPanel, jr * kc, kc, tile);
                             addTile(tile, alpha, c, i0 + ir, col0 + jr, Math.min(MR, rows - ir), cols);
                         }

@@ -134,7 +134,7 @@ public final class JavaBackend implements Backend {
     @Override
     public void gram(Tensor x, float beta, Tensor c) {
         Shapes.require("gram", "c", c, x.cols(), x.cols());
-        Gemm.gemm(true, false, 1f, m(x), m(x), beta, m(c));
+        Gemm.gram(m(x), beta, m(c));
     }
 
     @Override
