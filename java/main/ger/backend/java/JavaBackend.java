@@ -2,7 +2,6 @@ package ger.backend.java;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
-import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.Tensor;
@@ -12,9 +11,12 @@ import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
 /**
- * The pure-Java reference backend: straightforward loops, double accumulation in reductions and
- * factorisations, so each operation is obviously right. Only GEMM is tuned ({@link Gemm}), since
- * every method spends its time there. Its tensors are host {@link Matrix} objects.
+ * The pure-Java reference backend: double accumulation in reductions and factorisations, so each
+ * operation is accurate enough to be the reference the other backends are tested against
+ * (java/test/ger/backend/BackendConformance.java). The heavy operations are tuned: GEMM and the Gram
+ * matrix with the Vector API ({@link Gemm}), the eigendecomposition by tred2/tql2
+ * ({@link SymmetricEigen}), Cholesky and the triangular solves row-oriented ({@link Cholesky});
+ * element-wise operations run in parallel chunks. Its tensors are host {@link Matrix} objects.
  */
 public final class JavaBackend implements Backend {
 
