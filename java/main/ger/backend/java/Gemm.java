@@ -51,13 +51,11 @@ final class Gemm {
      */
     static void gram(Matrix x, float beta, Matrix c) {
         if (beta == 0f) {
-            multiply(true, false, 1f, x, x, 0f, c, true);
-            mirrorLower(c);
+            syrk(x, c);
             return;
         }
         try (Matrix product = Matrix.zeros(c.rows(), c.cols())) { // beta c need not be symmetric
-            multiply(true, false, 1f, x, x, 0f, product, true);
-            mirrorLower(product);
+            syrk(x, product);
             MemorySegment p = product.segment();
             MemorySegment seg = c.segment();
             long n = c.size();
@@ -71,8 +69,9 @@ final class Gemm {
         }
     }
 
-    /** c(i, j) = c(j, i) for j > i; c d x d. */
-    private static void mirrorLower(Matrix c) {
+    /** c = x^T x from the tiles that reach the lower triangle, mirrored. */
+    private static void syrk(Matrix x, Matrix c) {
+        multiply(true, false, 1f, x, x, 0f, c, true);
         int d = c.rows();
         IntStream.range(0, d).parallel().forEach(i -> {
             for (int j = i + 1; j < d; j++) {
