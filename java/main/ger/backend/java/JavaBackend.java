@@ -2,7 +2,6 @@ package ger.backend.java;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
-import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.Tensor;
@@ -12,9 +11,12 @@ import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
 
 /**
- * The pure-Java reference backend: straightforward loops, double accumulation in reductions and
- * factorisations, so each operation is obviously right. Only GEMM is tuned ({@link Gemm}), since
- * every method spends its time there. Its tensors are host {@link Matrix} objects.
+ * The pure-Java reference backend: double accumulation in reductions and factorisations, so each
+ * operation is accurate enough to be the reference the other backends are tested against
+ * (java/test/ger/backend/BackendConformance.java). The heavy operations are tuned: GEMM and the Gram
+ * matrix with the Vector API ({@link Gemm}), the eigendecomposition by tred2/tql2
+ * ({@link SymmetricEigen}), Cholesky and the triangular solves row-oriented ({@link Cholesky});
+ * element-wise operations run in parallel chunks. Its tensors are host {@link Matrix} objects.
  */
 public final class JavaBackend implements Backend {
 
@@ -26,6 +28,37 @@ public final class JavaBackend implements Backend {
     @Override
     public String device() {
         return "host CPU, " + Runtime.getRuntime().availableProcessors() + " threads";
+    }
+
+    /** Singular values below this fraction of the largest have right vectors rebuilt by Gram-Schmidt. */
+    private static final double UNRELIABLE = 1e-6;
+
+    /** Elements per parallel chunk of an element-wise operation. */
+    private static final int CHUNK = 1 << 16;
+
+    /** Work on the flat elements [from, to); returns its part of a sum (0 when there is none). */
+    @FunctionalInterface
+    private interface Chunk {
+        double run(long from, long to);
+    }
+
+    /**
+     * Runs body over [0, n) in chunks of CHUNK elements, in parallel, and adds the partial sums in chunk
+     * order, so that a reduction gives the same double whatever the thread count.
+     */
+    private static double chunked(long n, Chunk body) {
+        int chunks = (int) ((n + CHUNK - 1) / CHUNK);
+        if (chunks <= 1) {
+            return body.run(0, n);
+        }
+        double[] partial = new double[chunks];
+        IntStream.range(0, chunks).parallel()
+                .forEach(c -> partial[c] = body.run((long) c * CHUNK, Math.min(n, (long) (c + 1) * CHUNK)));
+        double sum = 0;
+        for (double p : partial) {
+            sum += p;
+        }
+        return sum;
     }
 
     static Matrix m(Tensor t) {
@@ -103,7 +136,7 @@ public final class JavaBackend implements Backend {
     @Override
     public void gram(Tensor x, float beta, Tensor c) {
         Shapes.require("gram", "c", c, x.cols(), x.cols());
-        Gemm.gemm(true, false, 1f, m(x), m(x), beta, m(c));
+        Gemm.gram(m(x), beta, m(c));
     }
 
     @Override
@@ -111,17 +144,23 @@ public final class JavaBackend implements Backend {
         Shapes.same("axpy", x, y);
         Matrix a = m(x);
         Matrix b = m(y);
-        for (long i = 0, n = a.size(); i < n; i++) {
-            b.setFlat(i, alpha * a.getFlat(i) + b.getFlat(i));
-        }
+        chunked(a.size(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                b.setFlat(i, alpha * a.getFlat(i) + b.getFlat(i));
+            }
+            return 0;
+        });
     }
 
     @Override
     public void scale(Tensor x, float alpha) {
         Matrix a = m(x);
-        for (long i = 0, n = a.size(); i < n; i++) {
-            a.setFlat(i, alpha * a.getFlat(i));
-        }
+        chunked(a.size(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                a.setFlat(i, alpha * a.getFlat(i));
+            }
+            return 0;
+        });
     }
 
     // ---------------------------------------------------------------- factorisations
@@ -129,70 +168,14 @@ public final class JavaBackend implements Backend {
     @Override
     public void cholesky(Tensor t) {
         Shapes.square("cholesky", t);
-        Matrix a = m(t);
-        int d = a.rows();
-        double[][] l = Dense.toDouble(a);
-        for (int j = 0; j < d; j++) {
-            double diag = l[j][j];
-            for (int p = 0; p < j; p++) {
-                diag -= l[j][p] * l[j][p];
-            }
-            if (!(diag > 0)) {
-                throw new NotPositiveDefiniteException(j, d);
-            }
-            double ljj = Math.sqrt(diag);
-            l[j][j] = ljj;
-            final int col = j;
-            IntStream.range(j + 1, d).parallel().forEach(i -> {
-                double s = l[i][col];
-                double[] li = l[i];
-                double[] lj = l[col];
-                for (int p = 0; p < col; p++) {
-                    s -= li[p] * lj[p];
-                }
-                li[col] = s / ljj;
-            });
-        }
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < d; j++) {
-                a.set(i, j, j <= i ? (float) l[i][j] : 0f);
-            }
-        }
+        Cholesky.factor(m(t));
     }
 
     @Override
     public void triangularSolve(Tensor lt, boolean transposeL, Tensor bt) {
         Shapes.square("triangularSolve", lt);
         Shapes.require("triangularSolve", "b", bt, lt.rows(), bt.cols());
-        double[][] l = Dense.toDouble(m(lt));
-        Matrix b = m(bt);
-        int d = l.length;
-        IntStream.range(0, b.cols()).parallel().forEach(c -> {
-            double[] x = new double[d];
-            for (int i = 0; i < d; i++) {
-                x[i] = b.get(i, c);
-            }
-            if (!transposeL) {
-                for (int i = 0; i < d; i++) {
-                    double s = x[i];
-                    for (int p = 0; p < i; p++) {
-                        s -= l[i][p] * x[p];
-                    }
-                    x[i] = s / l[i][i];
-                }
-            } else {
-                for (int i = d - 1; i >= 0; i--) {
-                    double s = x[i];
-                    for (int p = i + 1; p < d; p++) {
-                        s -= l[p][i] * x[p];
-                    }
-                    x[i] = s / l[i][i];
-                }
-            }
-            for (int i = 0; i < d; i++) {
-                b.set(i, c, (float) x[i]);
-            }
-        });
+        Cholesky.solve(m(lt), transposeL, m(bt));
     }
 
     @Override
@@ -213,69 +196,55 @@ public final class JavaBackend implements Backend {
         return new Eigen(values, vectors);
     }
 
-    /** Through the eigendecomposition of the smaller Gram matrix, in double. */
+    /**
+     * Through the eigendecomposition of the smaller Gram matrix, in double: with x = a or a^T so that x
+     * is r x c, r <= c, x x^T = v diag(s^2) v^T, and the other factor is x^T v / s.
+     */
     @Override
     public Svd svd(Tensor at, int k) {
         Matrix a = m(at);
-        int rows = a.rows();
-        int cols = a.cols();
-        Shapes.rank("svd", k, Math.min(rows, cols));
-        boolean wide = rows < cols;
-        double[][] x = Dense.toDouble(wide ? a : a.transpose()); // r x c with r <= c
+        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
+        boolean wide = a.rows() <= a.cols();
+        double[][] x = wide ? Dense.toDouble(a) : Dense.transpose(Dense.toDouble(a));
         int r = x.length;
+        int c = x[0].length;
         double[][] gram = new double[r][r];
         IntStream.range(0, r).parallel().forEach(i -> {
             for (int j = 0; j <= i; j++) {
-                double s = 0;
-                double[] xi = x[i];
-                double[] xj = x[j];
-                for (int p = 0; p < xi.length; p++) {
-                    s += xi[p] * xj[p];
-                }
-                gram[i][j] = s;
+                gram[i][j] = Dense.dot(x[i], x[j], c);
+                gram[j][i] = gram[i][j];
             }
         });
-        for (int i = 0; i < r; i++) {
-            for (int j = i + 1; j < r; j++) {
-                gram[i][j] = gram[j][i];
-            }
-        }
         SymmetricEigen e = SymmetricEigen.of(gram);
         double[] s = new double[k];
-        Matrix small = Matrix.zeros(r, k); // left vectors of x
-        Matrix big = Matrix.zeros(k, x[0].length); // right vectors of x, as rows
+        double[][] left = new double[k][]; // eigenvectors of x x^T, as rows
+        double[][] right = new double[k][]; // x^T v / s, as rows
+        IntStream.range(0, k).parallel().forEach(j -> {
+            int src = r - 1 - j; // SymmetricEigen sorts ascending
+            s[j] = Math.sqrt(Math.max(0, e.values()[src]));
+            left[j] = new double[r];
+            right[j] = new double[c];
+            for (int i = 0; i < r; i++) {
+                left[j][i] = e.vectors()[i][src];
+                Dense.addScaled(left[j][i], x[i], right[j], 0, c);
+            }
+        });
         for (int j = 0; j < k; j++) {
-            int src = r - 1 - j;
-            double sigma = Math.sqrt(Math.max(0, e.values()[src]));
-            s[j] = sigma;
-            double[] v = new double[r];
-            for (int i = 0; i < r; i++) {
-                v[i] = e.vectors()[i][src];
-                small.set(i, j, (float) v[i]);
-            }
-            double[] w = new double[x[0].length];
-            for (int i = 0; i < r; i++) {
-                for (int p = 0; p < w.length; p++) {
-                    w[p] += v[i] * x[i][p];
-                }
-            }
-            double norm = 0;
-            for (double wp : w) {
-                norm += wp * wp;
-            }
-            norm = Math.sqrt(norm);
-            for (int p = 0; p < w.length; p++) {
-                big.set(j, p, norm > 0 ? (float) (w[p] / norm) : 0f);
+            // x^T v is only as accurate as s is large; where s is lost in rounding, orthogonalise
+            if (s[j] > UNRELIABLE * s[0]) {
+                Dense.scale(right[j], 1 / Math.sqrt(Dense.dot(right[j], right[j], c)));
+            } else {
+                Dense.orthonormalise(right, j);
             }
         }
+        Matrix small = Dense.toMatrix(Dense.transpose(left)); // r x k
+        Matrix big = Dense.toMatrix(right); // k x c
         if (wide) {
             return new Svd(small, s, big);
         }
-        Matrix u = big.transpose();
-        Matrix vt = small.transpose();
-        big.close();
-        small.close();
-        return new Svd(u, s, vt);
+        try (small; big) {
+            return new Svd(big.transpose(), s, small.transpose());
+        }
     }
 
     // ---------------------------------------------------------------- element-wise and reductions
@@ -352,23 +321,27 @@ public final class JavaBackend implements Backend {
         Shapes.same("squaredError", at, bt);
         Matrix a = m(at);
         Matrix b = m(bt);
-        double s = 0;
-        for (long i = 0, n = a.size(); i < n; i++) {
-            double d = (double) a.getFlat(i) - b.getFlat(i);
-            s += d * d;
-        }
-        return s;
+        return chunked(a.size(), (from, to) -> {
+            double s = 0;
+            for (long i = from; i < to; i++) {
+                double d = (double) a.getFlat(i) - b.getFlat(i);
+                s += d * d;
+            }
+            return s;
+        });
     }
 
     @Override
     public double squaredNorm(Tensor at) {
         Matrix a = m(at);
-        double s = 0;
-        for (long i = 0, n = a.size(); i < n; i++) {
-            double v = a.getFlat(i);
-            s += v * v;
-        }
-        return s;
+        return chunked(a.size(), (from, to) -> {
+            double s = 0;
+            for (long i = from; i < to; i++) {
+                double v = a.getFlat(i);
+                s += v * v;
+            }
+            return s;
+        });
     }
 
     @Override
@@ -378,13 +351,15 @@ public final class JavaBackend implements Backend {
         Matrix out = m(outT);
         Matrix target = m(targetT);
         Matrix delta = m(deltaT);
-        double s = 0;
-        for (long i = 0, n = out.size(); i < n; i++) {
-            float d = out.getFlat(i) - target.getFlat(i);
-            s += (double) d * d;
-            delta.setFlat(i, scale * d);
-        }
-        return s;
+        return chunked(out.size(), (from, to) -> {
+            double s = 0;
+            for (long i = from; i < to; i++) {
+                float d = out.getFlat(i) - target.getFlat(i);
+                s += (double) d * d;
+                delta.setFlat(i, scale * d);
+            }
+            return s;
+        });
     }
 
     @Override
@@ -392,11 +367,14 @@ public final class JavaBackend implements Backend {
         Shapes.same("reluBackward", gradT, activationT);
         Matrix grad = m(gradT);
         Matrix act = m(activationT);
-        for (long i = 0, n = grad.size(); i < n; i++) {
-            if (act.getFlat(i) <= 0f) {
-                grad.setFlat(i, 0f);
+        chunked(grad.size(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                if (act.getFlat(i) <= 0f) {
+                    grad.setFlat(i, 0f);
+                }
             }
-        }
+            return 0;
+        });
     }
 
     @Override
@@ -406,19 +384,21 @@ public final class JavaBackend implements Backend {
         Matrix yPrime = m(yPrimeT);
         Matrix preAct = m(preActT);
         Matrix z = m(zT);
-        double objective = 0;
-        for (long i = 0, n = z.size(); i < n; i++) {
-            float y = yPrime.getFlat(i);
-            float t = Math.max(0f, preAct.getFlat(i));
-            float z0 = Math.min(0f, y);
-            float cost0 = t * t + lambda * (z0 - y) * (z0 - y);
-            float z1 = Math.max(0f, (lambda * y + t) / (1 + lambda));
-            float cost1 = (t - z1) * (t - z1) + lambda * (z1 - y) * (z1 - y);
-            boolean positive = cost1 <= cost0;
-            z.setFlat(i, positive ? z1 : z0);
-            objective += positive ? cost1 : cost0;
-        }
-        return objective;
+        return chunked(z.size(), (from, to) -> {
+            double objective = 0;
+            for (long i = from; i < to; i++) {
+                float y = yPrime.getFlat(i);
+                float t = Math.max(0f, preAct.getFlat(i));
+                float z0 = Math.min(0f, y);
+                float cost0 = t * t + lambda * (z0 - y) * (z0 - y);
+                float z1 = Math.max(0f, (lambda * y + t) / (1 + lambda));
+                float cost1 = (t - z1) * (t - z1) + lambda * (z1 - y) * (z1 - y);
+                boolean positive = cost1 <= cost0;
+                z.setFlat(i, positive ? z1 : z0);
+                objective += positive ? cost1 : cost0;
+            }
+            return objective;
+        });
     }
 
     @Override
@@ -474,12 +454,15 @@ public final class JavaBackend implements Backend {
         Matrix param = m(paramT);
         Matrix grad = m(gradT);
         Matrix v = m(velocityT);
-        for (long i = 0, n = param.size(); i < n; i++) {
-            float w = param.getFlat(i);
-            float vi = momentum * v.getFlat(i) + grad.getFlat(i) + weightDecay * w;
-            v.setFlat(i, vi);
-            param.setFlat(i, w - lr * vi);
-        }
+        chunked(param.size(), (from, to) -> {
+            for (long i = from; i < to; i++) {
+                float w = param.getFlat(i);
+                float vi = momentum * v.getFlat(i) + grad.getFlat(i) + weightDecay * w;
+                v.setFlat(i, vi);
+                param.setFlat(i, w - lr * vi);
+            }
+            return 0;
+        });
     }
 
     @Override
