@@ -166,7 +166,11 @@ public interface Backend extends AutoCloseable {
      * Forward of a factorised layer: qh = h q^T (n x k), out = qh p^T + bias, then relu if asked.
      * h n x in, q k x in, p out x k, bias 1 x out, out n x out. qh is kept for backward.
      */
-    void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out);
+    default void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out) {
+        gemm(false, true, 1f, h, q, 0f, qh);
+        gemm(false, true, 1f, qh, p, 0f, out);
+        addBiasRelu(out, bias, relu);
+    }
 
     /**
      * Backward of {@link #lowRankForward} given delta = dL/d(pre-activation) (n x out): dp = delta^T qh
@@ -174,8 +178,16 @@ public interface Backend extends AutoCloseable {
      * null, dh = (delta p) q (n x in), without any ReLU mask (see {@link #reluBackward}).
      * gp (n x k) is scratch for delta p.
      */
-    void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
-                         Tensor dq, Tensor dp, Tensor dbias, Tensor dh);
+    default void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
+                                 Tensor dq, Tensor dp, Tensor dbias, Tensor dh) {
+        gemm(true, false, 1f, delta, qh, 0f, dp);
+        gemm(false, false, 1f, delta, p, 0f, gp);
+        gemm(true, false, 1f, gp, h, 0f, dq);
+        columnSums(delta, dbias);
+        if (dh != null) {
+            gemm(false, false, 1f, gp, q, 0f, dh);
+        }
+    }
 
     /**
      * SGD with momentum and weight decay, in place: v = momentum v + grad + weightDecay param;

@@ -426,26 +426,7 @@ public final class JavaBackend implements Backend {
         return correct;
     }
 
-    // ---------------------------------------------------------------- the low-rank FC layer
-
-    @Override
-    public void lowRankForward(Tensor h, Tensor q, Tensor p, Tensor bias, boolean relu, Tensor qh, Tensor out) {
-        gemm(false, true, 1f, h, q, 0f, qh);
-        gemm(false, true, 1f, qh, p, 0f, out);
-        addBiasRelu(out, bias, relu);
-    }
-
-    @Override
-    public void lowRankBackward(Tensor h, Tensor q, Tensor p, Tensor qh, Tensor delta, Tensor gp,
-                                Tensor dq, Tensor dp, Tensor dbias, Tensor dh) {
-        gemm(true, false, 1f, delta, qh, 0f, dp);
-        gemm(false, false, 1f, delta, p, 0f, gp);
-        gemm(true, false, 1f, gp, h, 0f, dq);
-        columnSums(delta, dbias);
-        if (dh != null) {
-            gemm(false, false, 1f, gp, q, 0f, dh);
-        }
-    }
+    // ---------------------------------------------------------------- SGD
 
     @Override
     public void sgdUpdate(Tensor paramT, Tensor gradT, Tensor velocityT, float lr, float momentum, float weightDecay) {
