@@ -569,6 +569,12 @@ class CliTest {
     }
 
     @Test
+    void anUnwritableReportLeavesNoModelBehind() throws Exception {
+        Path report = Files.createDirectories(dir.resolve("report-is-a-folder"));
+        compressFails(List.of("--method", "lrd", "--report", report.toString()), report.toString());
+    }
+
+    @Test
     void evalLabelCountMismatch() {
         Path fewer = dir.resolve("fewer-labels.npy");
         Npy.writeLabels(fewer, Arrays.copyOf(evalY, evalY.length - 1));
