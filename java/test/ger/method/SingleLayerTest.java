@@ -1,0 +1,143 @@
+package ger.method;
+
+import ger.GerException;
+import ger.backend.Backend;
+import ger.backend.java.JavaBackend;
+import ger.model.CompressedLayer;
+import ger.model.DenseLayer;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+import org.ejml.simple.SimpleMatrix;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The single-layer study's jobs: {@code compress(method, k, Set.of(l))} compresses layer l alone and
+ * leaves the others bit for bit; the methods keep their order (AS <= LRD, GER <= AS) on one layer.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class SingleLayerTest {
+    private static final int RANK = 3;
+    private static final int PQ_DIM = 2;
+    private final long seed = System.nanoTime();
+    private final Backend b = new JavaBackend();
+    private FcStack model;
+    private Matrix calib;
+    private CompressionSession session;
+
+    @BeforeAll
+    void setUp() {
+        Random r = new Random(seed);
+        model = Fixtures.stack(r, 24, 16, 12, 5);
+        calib = Fixtures.gaussian(r, 240, 24, 1, 0.3);
+        // 4 centroids: at 256 PQ would leave layers this small dense, and the test would see nothing.
+        Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x8,1x8"))
+                .withGlobal(6, 0.02, 32, 0.0).withPq(4, 30);
+        session = new CompressionSession(b, model, calib, options, Progress.NONE);
+    }
+
+    @AfterAll
+    void tearDown() {
+        session.close();
+        b.close();
+    }
+
+    private static int knob(MethodName m) {
+        return m == MethodName.PQ ? PQ_DIM : RANK;
+    }
+
+    @Test
+    void onlyTheSelectedLayerIsCompressed() {
+        for (MethodName m : List.of(MethodName.LRD, MethodName.AS, MethodName.GER, MethodName.GER_IC, MethodName.PQ,
+                MethodName.BIN)) {
+            for (int l = 0; l < model.depth(); l++) {
+                String what = "seed " + seed + ", " + m + " on layer " + l;
+                CompressionResult r = session.compress(m, knob(m), Set.of(l));
+                List<CompressedLayer> layers = r.model().layers();
+                assertEquals(model.depth(), layers.size(), what);
+                for (int j = 0; j < model.depth(); j++) {
+                    CompressedLayer c = layers.get(j);
+                    DenseLayer d = model.layer(j);
+                    assertEquals(d.name(), c.name(), what);
+                    if (j != l) {
+                        CompressedLayer.Dense dense = assertInstanceOf(CompressedLayer.Dense.class, c, what + ", layer " + j);
+                        assertBitwiseEqual(d.weight(), dense.weight(), what + ", weight of layer " + j);
+                        assertBitwiseEqual(d.bias(), dense.bias(), what + ", bias of layer " + j);
+                    }
+                }
+                CompressedLayer chosen = layers.get(l);
+                switch (m) {
+                    case LRD, AS, GER, GER_IC -> assertEquals(RANK,
+                            assertInstanceOf(CompressedLayer.LowRank.class, chosen, what).rank(), what);
+                    case PQ -> assertEquals(PQ_DIM,
+                            assertInstanceOf(CompressedLayer.ProductQuantized.class, chosen, what).subDim(), what);
+                    case BIN -> assertInstanceOf(CompressedLayer.Binarized.class, chosen, what);
+                }
+                assertTrue(r.model().compressionRate() > 1, what + ": rate " + r.model().compressionRate());
+                assertEquals(m.cliName(), r.model().metadata().get("method"), what);
+                double host = hostRelError(layers);
+                assertEquals(host, r.outputRelError(), 1e-4 + 1e-4 * host, what);
+            }
+        }
+    }
+
+    @Test
+    void asBeatsLrdAndGerBeatsAsOnOneLayer() {
+        for (int l = 0; l < model.depth(); l++) {
+            double lrd = session.compress(MethodName.LRD, RANK, Set.of(l)).outputRelError();
+            double as = session.compress(MethodName.AS, RANK, Set.of(l)).outputRelError();
+            double ger = session.compress(MethodName.GER, RANK, Set.of(l)).outputRelError();
+            String what = "seed " + seed + ", layer " + l + ": lrd " + lrd + ", as " + as + ", ger " + ger;
+            if (l == 1) {
+                assertTrue(as <= lrd, what);
+            }
+            assertTrue(ger <= as * (1 + 1e-5), what);
+        }
+    }
+
+    @Test
+    void aLayerIndexOutsideTheModelIsRejected() {
+        for (int bad : new int[] {-1, model.depth()}) {
+            GerException e = assertThrows(GerException.class, () -> session.compress(MethodName.LRD, RANK, Set.of(bad)));
+            assertTrue(e.getMessage().contains(Integer.toString(bad)), e.getMessage());
+            assertThrows(GerException.class, () -> session.compress(MethodName.BIN, 0, Set.of(0, bad)));
+        }
+    }
+
+    private static void assertBitwiseEqual(Matrix expected, Matrix actual, String what) {
+        assertEquals(expected.rows(), actual.rows(), what);
+        assertEquals(expected.cols(), actual.cols(), what);
+        for (long i = 0; i < expected.size(); i++) {
+            assertEquals(Float.floatToRawIntBits(expected.getFlat(i)), Float.floatToRawIntBits(actual.getFlat(i)),
+                    what + " at flat index " + i);
+        }
+    }
+
+    /** ||Fhat - F|| / ||F|| on the calibration rows, float64 on the host. */
+    private double hostRelError(List<CompressedLayer> layers) {
+        List<SimpleMatrix> w = new ArrayList<>();
+        List<SimpleMatrix> bias = new ArrayList<>();
+        List<SimpleMatrix> w0 = new ArrayList<>();
+        List<SimpleMatrix> bias0 = new ArrayList<>();
+        for (int l = 0; l < model.depth(); l++) {
+            w.add(Fixtures.ejml(layers.get(l).denseWeight()));
+            bias.add(Fixtures.ejml(layers.get(l).bias()));
+            w0.add(Fixtures.ejml(model.layer(l).weight()));
+            bias0.add(Fixtures.ejml(model.layer(l).bias()));
+        }
+        SimpleMatrix x = Fixtures.ejml(calib);
+        return Fixtures.relative(Fixtures.forward(w, bias, x), Fixtures.forward(w0, bias0, x));
+    }
+}
