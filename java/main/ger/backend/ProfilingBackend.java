@@ -3,6 +3,7 @@ package ger.backend;
 import ger.tensor.Matrix;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,12 +33,7 @@ public final class ProfilingBackend implements Backend {
 
     /** Range path -> timing, in the order each path first closed. */
     public Map<String, Timing> timings() {
-        return Map.copyOf(timings);
-    }
-
-    /** The timings as recorded, in first-closed order. */
-    public List<Map.Entry<String, Timing>> orderedTimings() {
-        return List.copyOf(timings.entrySet());
+        return Collections.unmodifiableMap(new LinkedHashMap<>(timings));
     }
 
     @Override

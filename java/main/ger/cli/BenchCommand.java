@@ -47,7 +47,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "write the workload as DIR/model.safetensors and DIR/calib.npy and stop (inputs for ger compress, validate)")
     Path export;
 
-    @Option(names = "--no-roofline", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(names = "--roofline", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "measure SGEMM and copy ceilings (default ${DEFAULT-VALUE})")
     boolean roofline;
 

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -55,6 +56,10 @@ final class CompressCommand implements Callable<Integer> {
     public Integer call() {
         MethodName m = MethodName.parse(method);
         int knob = knob(m, rank, pqDim);
+        notAFolder(out, "--out");
+        if (report != null) {
+            notAFolder(report, "--report");
+        }
         FcStack stack = model.load();
         Matrix x = Inputs.features(calib);
         long started = System.nanoTime();
@@ -63,14 +68,34 @@ final class CompressCommand implements Callable<Integer> {
             CompressionResult result = session.compress(m, knob);
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());
+            if (report != null) {
+                try {
+                    Json.write(report, report(m, knob, result, b, seconds, x.rows()));
+                } catch (GerException e) {
+                    deleteQuietly(out); // all or nothing: no model without the report asked for
+                    throw e;
+                }
+            }
             System.out.printf("%s: %s, compression rate %.2fx, output relative error %.4f on %d calibration rows, %.1f s on %s%n",
                     out, m, result.model().compressionRate(), result.outputRelError(), x.rows(), seconds, b.name());
             result.notes().forEach(n -> System.out.println("note: " + n));
-            if (report != null) {
-                Json.write(report, report(m, knob, result, b, seconds, x.rows()));
-            }
         }
         return 0;
+    }
+
+    /** Fails before the job, not after it, when an output path is a folder. */
+    private static void notAFolder(Path file, String option) {
+        if (Files.isDirectory(file)) {
+            throw GerException.inFile(file, option + " names a folder, not a file");
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (java.io.IOException ignored) {
+            // The report's error is the one to show.
+        }
     }
 
     /** The rank or PQ dimension a method needs, checked. */

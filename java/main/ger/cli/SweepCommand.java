@@ -69,6 +69,7 @@ final class SweepCommand implements Callable<Integer> {
                     Map<String, Object> context) {
         List<MethodName> methods = s.methods.stream().map(MethodName::parse).toList();
         s.ranks.forEach(k -> CompressCommand.knob(MethodName.LRD, k, 1));
+        s.singleLayerRanks().forEach(k -> CompressCommand.knob(MethodName.LRD, k, 1));
         s.pqDims.forEach(d -> CompressCommand.knob(MethodName.PQ, null, d));
         context.put("backend", b.name() + " (" + b.device() + ")");
         context.put("options", o.toString());

@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -85,8 +87,12 @@ final class TrainCommand implements Callable<Integer> {
             ModelFiles.saveStack(out, stack, Map.of("trained_by", "ger train", "options", o.toString(), "version", Main.VERSION));
             System.out.printf("%s: MLP %s trained in %.1f s on %s%n", out, java.util.Arrays.toString(dims), seconds, b.name());
             if (testData != null) {
-                Evaluation e = Evaluator.evaluate(b, stack, null, Inputs.features(testData), Inputs.labels(testLabels), new int[] {1, 5});
-                System.out.printf("test: top-1 error %.4f, top-5 error %.4f%n", e.topkError()[0], e.topkError()[1]);
+                // top-5 only where there are at least 5 classes (the evaluator rejects k > outputs)
+                int[] ks = IntStream.of(1, 5).filter(k -> k <= classes).toArray();
+                Evaluation e = Evaluator.evaluate(b, stack, null, Inputs.features(testData), Inputs.labels(testLabels), ks);
+                System.out.println("test: " + IntStream.range(0, ks.length)
+                        .mapToObj(i -> String.format(Locale.ROOT, "top-%d error %.4f", ks[i], e.topkError()[i]))
+                        .collect(Collectors.joining(", ")));
             }
         }
         return 0;

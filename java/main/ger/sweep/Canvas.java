@@ -6,6 +6,7 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.util.Locale;
 
 /**
  * The few drawing operations a chart needs, so that one drawing code makes both the SVG and the
@@ -31,25 +32,25 @@ interface Canvas {
         }
 
         private static String rgb(Color c) {
-            return String.format("#%02x%02x%02x", c.getRed(), c.getGreen(), c.getBlue());
+            return String.format(Locale.ROOT, "#%02x%02x%02x", c.getRed(), c.getGreen(), c.getBlue());
         }
 
         @Override
         public void line(double x1, double y1, double x2, double y2, Color color, double w, boolean dashed) {
-            body.append(String.format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%.1f\"%s/>%n",
+            body.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%.1f\"%s/>%n",
                     x1, y1, x2, y2, rgb(color), w, dashed ? " stroke-dasharray=\"4 3\"" : ""));
         }
 
         @Override
         public void circle(double x, double y, double r, Color color) {
-            body.append(String.format("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>%n", x, y, r, rgb(color)));
+            body.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>%n", x, y, r, rgb(color)));
         }
 
         @Override
         public void text(double x, double y, String text, int size, int anchor, Color color) {
             String a = anchor < 0 ? "start" : anchor > 0 ? "end" : "middle";
             String escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-            body.append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" font-size=\"%d\" text-anchor=\"%s\" fill=\"%s\">%s</text>%n",
+            body.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" font-size=\"%d\" text-anchor=\"%s\" fill=\"%s\">%s</text>%n",
                     x, y, size, a, rgb(color), escaped));
         }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -114,7 +115,7 @@ public final class Chart {
             double e = yMax * t / 5;
             double y = py.applyAsDouble(e);
             c.line(x0 + LEFT, y, x0 + LEFT + plotW, y, grid, 0.5, false);
-            c.text(x0 + LEFT - 6, y + 4, String.format("%.3f", e), 11, 1, ink);
+            c.text(x0 + LEFT - 6, y + 4, String.format(Locale.ROOT, "%.3f", e), 11, 1, ink);
         }
         c.line(x0 + LEFT, TOP + plotH, x0 + LEFT + plotW, TOP + plotH, ink, 1, false);
         c.line(x0 + LEFT, TOP, x0 + LEFT, TOP + plotH, ink, 1, false);

@@ -11,6 +11,7 @@ import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -83,13 +84,13 @@ public final class SweepWriter {
             boolean pq = r.method().equals("pq");
             b.append(r.study()).append(',').append(r.method()).append(',')
                     .append(!pq && r.knob() > 0 ? r.knob() : "").append(',').append(pq ? r.knob() : "")
-                    .append(',').append(String.format("%.4f", r.rate()));
+                    .append(',').append(String.format(Locale.ROOT, "%.4f", r.rate()));
             for (double e : r.topkError()) {
-                b.append(',').append(String.format("%.5f", e));
+                b.append(',').append(String.format(Locale.ROOT, "%.5f", e));
             }
-            b.append(String.format(",%.6f,%.6f,%.3f,", r.outputRelError(), r.calibRelError(), r.seconds()));
+            b.append(String.format(Locale.ROOT, ",%.6f,%.6f,%.3f,", r.outputRelError(), r.calibRelError(), r.seconds()));
             b.append('"').append(r.phaseSeconds().entrySet().stream()
-                    .map(e -> e.getKey() + "=" + String.format("%.3f", e.getValue())).collect(Collectors.joining(";"))).append("\"\n");
+                    .map(e -> e.getKey() + "=" + String.format(Locale.ROOT, "%.3f", e.getValue())).collect(Collectors.joining(";"))).append("\"\n");
         }
         return b.toString();
     }
@@ -104,11 +105,11 @@ public final class SweepWriter {
         b.append(" output rel. error | seconds |\n|---|---|---|---:|");
         b.append("---:|".repeat(ks.length)).append("---:|---:|\n");
         for (SweepRow r : rows) {
-            b.append(String.format("| %s | %s | %s | %.2fx |", r.study(), r.method(), knob(r), r.rate()));
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2fx |", r.study(), r.method(), knob(r), r.rate()));
             for (double e : r.topkError()) {
-                b.append(String.format(" %.4f |", e));
+                b.append(String.format(Locale.ROOT, " %.4f |", e));
             }
-            b.append(String.format(" %.4f | %.1f |%n", r.outputRelError(), r.seconds()));
+            b.append(String.format(Locale.ROOT, " %.4f | %.1f |%n", r.outputRelError(), r.seconds()));
         }
         return b.toString();
     }
