@@ -2,8 +2,6 @@
 # The ONE script for the GPU machine (no Java, no Maven there): run from the repo root with $OUT set,
 # after bench/device/pack.sh made .dist/ger-device.tgz here and the call carried it:
 #
-#   run(command="bench/device/run.sh", carry=[".dist/ger-device.tgz"], timeout_s=600)
-#
 #   run(command="bench/device/run.sh STEP...", carry=[".dist/ger-device.tgz"], timeout_s=600)
 #
 # Steps (all when none is named), each under `timeout` so one hang cannot eat the budget:
@@ -11,11 +9,11 @@
 #   opencl    the OpenCL tests on NVIDIA's OpenCL driver                         -> tests.log
 #   validate  ger validate cuda and opencl against java on a small workload;
 #             PyTorch loads a compressed file as nn.Linear pairs                 -> validate.log
+#   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
+#             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
 #   tour      KernelTour: every op timed with CUDA events                        -> ncu.log
 #   ncu       ncu SpeedOfLight on each of ger's kernels (KernelTour once)        -> ncu.log
 #   memcheck  compute-sanitizer memcheck on the conformance + backend tests      -> tests.log
-#   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
-#             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
 # At most 8 files come back, all under $OUT. Exit status: 0 when every step passed.
 set -u
 cd "$(dirname "$0")/../.."
@@ -31,9 +29,16 @@ export PATH=/usr/local/cuda/bin:$PATH
 say() { echo "$*" | tee -a "$LOG"; }
 
 # step NAME LIMIT_S LOGFILE COMMAND...: runs under timeout, appends rc and seconds to run.log
+# Steps past DEADLINE seconds are skipped, so that the files written so far still come back in time.
+DEADLINE=${DEADLINE:-500}
 step() {
   local name=$1 limit=$2 log=$3
   shift 3
+  if [ "$SECONDS" -ge "$DEADLINE" ]; then
+    say "step $name: skipped (past the ${DEADLINE} s deadline)"
+    return 0
+  fi
+  [ $((SECONDS + limit)) -gt $((DEADLINE + 60)) ] && limit=$((DEADLINE + 60 - SECONDS))
   local start=$SECONDS
   timeout -k 10 "$limit" "$@" >> "$log" 2>&1
   local rc=$?
@@ -48,7 +53,7 @@ JAVA=("$D/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 
-STEPS=${*:-tests opencl validate tour ncu memcheck bench}
+STEPS=${*:-tests opencl validate bench tour ncu memcheck}
 FAILED=0
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -102,6 +107,23 @@ if has validate; then
   grep -E "max relative difference|step " "$OUT/validate.log" | tee -a "$LOG"
 fi
 
+if has bench; then
+  say "== bench: ger and the PyTorch peer on the same GPU"
+  R=/tmp/ger-results
+  mkdir -p "$R"
+  export PYTHONUNBUFFERED=1
+  step bench-cuda-small 60 "$OUT/bench.log" "${GER[@]}" bench --workload small --n 8192 --rank 64 --backend cuda --out "$R/cuda-small.json"
+  for job in "alexnet 20000" "vgg19 32768"; do
+    set -- $job
+    step "bench-ger-$1" 150 "$OUT/bench.log" "${GER[@]}" bench --workload "$1" --n "$2" --rank 256 --backend cuda --out "$R/ger-$1.json"
+    step "bench-peer-$1" 150 "$OUT/bench.log" python3 bench/peer/ger_peer.py --workload "$1" --n "$2" --rank 256 --out "$R/peer-$1.json"
+    python3 bench/peer/compare.py --ger "$R/ger-$1.json" --peer "$R/peer-$1.json" --out "$R/gpu-$1.json" >> "$OUT/bench.log" 2>&1
+  done
+  step bench-opencl-small 120 "$OUT/bench.log" "${OCL_ENV[@]}" "${GER[@]}" bench --workload small --n 8192 --rank 64 \
+    --backend opencl --no-roofline --out "$R/opencl-small.json"
+  tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
 if has tour; then
   say "== kernel tour (timings)"
   step tour 90 "$OUT/ncu.log" "${JAVA[@]}" -cp "$CP" KernelTour
@@ -120,23 +142,6 @@ if has memcheck; then
   step memcheck 200 "$OUT/tests.log" compute-sanitizer --tool memcheck --target-processes all --print-limit 30 --error-exitcode 99 \
     "${JAVA[@]}" -cp "$CP" DeviceTests class:ger.backend.cuda.CudaBackendConformanceTest class:ger.backend.cuda.CudaBackendTest || FAILED=1
   grep -E "ERROR SUMMARY" "$OUT/tests.log" | tee -a "$LOG"
-fi
-
-if has bench; then
-  say "== bench: ger and the PyTorch peer on the same GPU"
-  R=/tmp/ger-results
-  mkdir -p "$R"
-  export PYTHONUNBUFFERED=1
-  step bench-opencl-small 120 "$OUT/bench.log" "${OCL_ENV[@]}" "${GER[@]}" bench --workload small --n 8192 --rank 64 \
-    --backend opencl --no-roofline --out "$R/opencl-small.json"
-  step bench-cuda-small 60 "$OUT/bench.log" "${GER[@]}" bench --workload small --n 8192 --rank 64 --backend cuda --out "$R/cuda-small.json"
-  for job in "alexnet 20000" "vgg19 32768"; do
-    set -- $job
-    step "bench-ger-$1" 150 "$OUT/bench.log" "${GER[@]}" bench --workload "$1" --n "$2" --rank 256 --backend cuda --out "$R/ger-$1.json"
-    step "bench-peer-$1" 150 "$OUT/bench.log" python3 bench/peer/ger_peer.py --workload "$1" --n "$2" --rank 256 --out "$R/peer-$1.json"
-    python3 bench/peer/compare.py --ger "$R/ger-$1.json" --peer "$R/peer-$1.json" --out "$R/gpu-$1.json" >> "$OUT/bench.log" 2>&1
-  done
-  tar -C "$R" -czf "$OUT/results.tgz" .
 fi
 
 say "== done: FAILED=$FAILED"
