@@ -1,7 +1,7 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Svd;
+import ger.backend.Eigen;
 import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
@@ -113,29 +113,54 @@ final class GlobalStage implements AutoCloseable {
         return norm > 0 ? norm : 1.0;
     }
 
+    /** Ridge on P^T P in balancing, relative to its mean diagonal: keeps a rank-deficient P factorable. */
+    private static final double BALANCE_RIDGE = 1e-6;
+    /** Floor on the singular values in balancing, relative to the largest. */
+    private static final double BALANCE_FLOOR = 1e-6;
+
     private Tensor zeros(Tensor like) {
         Tensor t = b.allocate(like.rows(), like.cols());
         b.fill(t, 0f);
         return t;
     }
 
-    /** The same product P Q with the scale split evenly: P = U S^(1/2), Q = S^(1/2) V^T. */
+    /**
+     * The same product P Q with the scale split evenly: P = U S^(1/2), Q = S^(1/2) V^T for the SVD
+     * P Q = U S V^T, found from k x k problems only (the dense out x in product is never formed):
+     * with P^T P = L L^T, P L^-T has orthonormal columns and P Q = (P L^-T)(L^T Q); the eigenvectors W
+     * and values S^2 of (L^T Q)(L^T Q)^T give L^T Q = W S V^T, hence P' = P L^-T W S^(1/2) and
+     * Q' = S^(-1/2) W^T L^T Q. P' Q' = P Q for any invertible L and any positive S, so the tiny ridge
+     * on P^T P (rank-deficient P) and the floor on S (rank-deficient Q) cost balance, not the product.
+     */
     static DeviceLayer.LowRank balanced(Backend b, CompressedLayer.LowRank layer) {
         int k = layer.p().cols();
-        double[] root;
-        Matrix u;
-        Matrix vt;
         try (Tensor p = b.upload(layer.p()); Tensor q = b.upload(layer.q());
-             Tensor w = b.allocate(layer.out(), layer.in())) {
-            b.gemm(false, false, 1f, p, q, 0f, w);
-            try (Svd svd = b.svd(w, k)) {
-                root = DeviceOps.sqrt(svd.s());
-                u = b.download(svd.u());
-                vt = b.download(svd.vt());
+             Tensor l = b.allocate(k, k); Tensor lq = b.allocate(k, layer.in()); Tensor m = b.allocate(k, k)) {
+            b.gram(p, 0f, l);
+            b.addDiagonal(l, (float) (BALANCE_RIDGE * Math.max(b.trace(l) / k, Float.MIN_NORMAL)));
+            b.cholesky(l);
+            b.gemm(true, false, 1f, l, q, 0f, lq);
+            b.gemm(false, true, 1f, lq, lq, 0f, m);
+            double[] root;
+            Matrix w;
+            try (Eigen e = b.symmetricEigenTopK(m, k)) {
+                root = new double[k];
+                double floor = BALANCE_FLOOR * Math.sqrt(Math.max(e.values()[0], 0));
+                for (int i = 0; i < k; i++) {
+                    root[i] = Math.sqrt(Math.max(Math.sqrt(Math.max(e.values()[i], 0)), floor));
+                }
+                w = b.download(e.vectors());
             }
-        }
-        try (u; vt; Matrix p = DeviceOps.scaleColumns(u, root); Matrix q = DeviceOps.scaleRows(vt, root)) {
-            return new DeviceLayer.LowRank(layer.name(), b.upload(p), b.upload(q), b.upload(layer.bias()));
+            double[] inverseRoot = Arrays.stream(root).map(r -> 1 / r).toArray();
+            try (w; Matrix wUp = DeviceOps.scaleColumns(w, root); Matrix wDown = DeviceOps.scaleColumns(w, inverseRoot);
+                 Tensor x = b.upload(wUp); Tensor y = b.upload(wDown)) {
+                b.triangularSolve(l, true, x); // L^-T W S^(1/2)
+                Tensor newP = b.allocate(layer.out(), k);
+                Tensor newQ = b.allocate(k, layer.in());
+                b.gemm(false, false, 1f, p, x, 0f, newP);
+                b.gemm(true, false, 1f, y, lq, 0f, newQ);
+                return new DeviceLayer.LowRank(layer.name(), newP, newQ, b.upload(layer.bias()));
+            }
         }
     }
 

@@ -141,4 +141,43 @@ class GlobalStageTest {
         assertArrayEquals(a, GlobalStage.shuffled(50, 7));
         assertNotEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(GlobalStage.shuffled(50, 8)));
     }
+
+    @Test
+    void balancingKeepsTheProductAndSplitsTheScaleEvenly() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        Backend b = new JavaBackend();
+        int out = 23 + r.nextInt(10);
+        int in = 31 + r.nextInt(10);
+        int k = 4 + r.nextInt(4);
+        // AS's shape of factors: P with orthonormal-ish columns, all the scale in Q.
+        Matrix p = Fixtures.gaussian(r, out, k, 0.2, 0);
+        Matrix q = Fixtures.gaussian(r, k, in, 50, 0);
+        for (boolean rankDeficientP : new boolean[] {false, true}) {
+            if (rankDeficientP) {
+                for (int i = 0; i < out; i++) {
+                    p.set(i, k - 1, p.get(i, 0));
+                }
+            }
+            String s = "seed " + seed + (rankDeficientP ? ", P of rank k - 1" : "");
+            CompressedLayer.LowRank layer = new CompressedLayer.LowRank("fc", p, q, Fixtures.gaussian(r, 1, out, 1, 0));
+            try (DeviceLayer.LowRank balanced = GlobalStage.balanced(b, layer)) {
+                SimpleMatrix p2 = Fixtures.ejml(b.download(balanced.p()));
+                SimpleMatrix q2 = Fixtures.ejml(b.download(balanced.q()));
+                SimpleMatrix product = Fixtures.ejml(p).mult(Fixtures.ejml(q));
+                assertEquals(0, Fixtures.relative(p2.mult(q2), product), 1e-4, "product, " + s);
+                if (!rankDeficientP) {
+                    // Balanced: P^T P = Q Q^T = S, the singular values of the product on the diagonal.
+                    SimpleMatrix ptp = p2.transpose().mult(p2);
+                    SimpleMatrix qqt = q2.mult(q2.transpose());
+                    assertEquals(0, Fixtures.relative(ptp, qqt), 1e-3, "P^T P vs Q Q^T, " + s);
+                    double[] sv = product.svd(true).getSingularValues();
+                    java.util.Arrays.sort(sv);
+                    for (int j = 0; j < k; j++) {
+                        assertEquals(sv[sv.length - 1 - j], ptp.get(j, j), 1e-3 * sv[sv.length - 1], "S " + j + ", " + s);
+                    }
+                }
+            }
+        }
+    }
 }
