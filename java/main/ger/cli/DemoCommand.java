@@ -33,7 +33,7 @@ final class DemoCommand implements Callable<Integer> {
     static final class Defaults implements CommandLine.IDefaultValueProvider {
         private static final Map<String, String> VALUES = Map.of(
                 "--ranks", "8,16,32,64,128",
-                "--single-layer-ranks", "16",
+                "--single-layer-ranks", "16,64",
                 "--lambda-schedule", "0.01x10,1x10",
                 "--epochs", "10",
                 "--lr", "0.05");

@@ -82,7 +82,9 @@ public final class Sweep {
             Evaluation e = Evaluator.evaluate(backend, model, r.model(), evalX, evalY, ks);
             System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
                     r.model().compressionRate(), ks[0], e.topkError()[0], e.outputRelError(), seconds);
-            return new SweepRow(study, m.cliName(), knob, r.model().compressionRate(), e.topkError(), e.outputRelError(),
+            // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
+            double rate = layer == null ? r.model().compressionRate() : r.model().layers().get(layer).rate();
+            return new SweepRow(study, m.cliName(), knob, rate, e.topkError(), e.outputRelError(),
                     r.outputRelError(), r.phaseSeconds(), seconds);
         }
     }

@@ -8,7 +8,7 @@ import java.util.Map;
  * @param study          "all" (every layer compressed) or the one layer compressed
  * @param method         the method's CLI name, or "original"
  * @param knob           the rank k (lrd, as, ger-ic, ger), the sub-vector dimension (pq), or 0
- * @param rate           compression rate of the FC stack's weights
+ * @param rate           compression rate of the FC stack's weights, or of the one layer in a single-layer row
  * @param topkError      per k of {@link Sweep#ks()}
  * @param outputRelError on the evaluation rows, against the original model
  * @param calibRelError  on the calibration rows, against the original model

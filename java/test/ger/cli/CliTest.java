@@ -332,14 +332,12 @@ class CliTest {
             assertTrue(top1 >= 0 && top1 <= 1, where);
             assertTrue(Double.parseDouble(row.get("output_rel_error")) >= 0, where);
         }
-        // Each layer alone: GER refines AS; both compress less than all layers at the same rank.
+        // Each layer alone: GER refines AS.
         for (DenseLayer d : stack.layers()) {
             Map<String, String> as = rows.get(d.name() + " as 2");
             Map<String, String> ger = rows.get(d.name() + " ger 2");
             assertTrue(Double.parseDouble(ger.get("calib_output_rel_error"))
                     <= Double.parseDouble(as.get("calib_output_rel_error")) + 1e-5, what);
-            assertTrue(Double.parseDouble(as.get("compression_rate"))
-                    < Double.parseDouble(rows.get("all as 2").get("compression_rate")), what);
         }
 
         JsonNode json = new ObjectMapper().readTree(sweep.resolve("results.json").toFile());
@@ -360,8 +358,9 @@ class CliTest {
     }
 
     /**
-     * The compression rate ../shared/GER.md defines, computed here from the shapes: every layer
-     * compressed (layer == null) or that one alone; a layer stays dense where its form would not shrink it.
+     * The compression rate ../shared/GER.md defines, computed here from the shapes: of the stack with
+     * every layer compressed (layer == null), or of that one layer alone (a single-layer row); a layer
+     * stays dense where its form would not shrink it.
      */
     private double expectedRate(String method, int knob, Integer layer) {
         long original = 0;
@@ -375,8 +374,10 @@ class CliTest {
                 case "bin" -> 8 * out * ((in + 7) / 8) + 32 * out;
                 default -> knob > Math.min(out, in) ? dense : 32L * knob * (out + in);
             };
-            original += dense;
-            stored += layer != null && layer != l ? dense : Math.min(dense, bits);
+            if (layer == null || layer == l) {
+                original += dense;
+                stored += Math.min(dense, bits);
+            }
         }
         return (double) original / stored;
     }
