@@ -22,48 +22,66 @@ final class As {
     private As() {
     }
 
-    /** W ~ p q (p d_out x k, q k x d_in); zbar 1 x d_out is the bias to use with the centred input. */
-    record Factors(Tensor p, Tensor q, Tensor zbar) implements AutoCloseable {
+    /**
+     * W ~ p q (p d_out x k, q k x d_in) held as p and bu = B U_k (d_in x k): Q^T in the whitened
+     * input's coordinates, Yc Q^T = W bu, so q = (L^-T bu)^T; zbar (1 x d_out) is the bias to use
+     * with the centred input.
+     */
+    record Factors(Tensor p, Tensor bu, Tensor zbar) implements AutoCloseable {
+        /** q = (L^-T bu)^T, k x d_in, a new tensor. */
+        Tensor q(Backend b, LayerInput in) {
+            try (Tensor qt = DeviceOps.copy(b, bu)) {
+                b.triangularSolve(in.chol, true, qt);
+                return DeviceOps.transposed(b, qt);
+            }
+        }
+
         @Override
         public void close() {
             p.close();
-            q.close();
+            bu.close();
             zbar.close();
         }
     }
 
     /**
-     * One layer's solution: factors, bias = zbar - p q ybar (1 x d_out) for the uncentred input, and
-     * the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each Step II.
+     * One layer's solution: factors, q (k x d_in), bias = zbar - p q ybar (1 x d_out) for the
+     * uncentred input, and the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
+     * Step II.
      */
-    record LayerSolution(Factors factors, Tensor bias, double[] objectives) implements AutoCloseable {
+    record LayerSolution(Factors factors, Tensor q, Tensor bias, double[] objectives) implements AutoCloseable {
         @Override
         public void close() {
             factors.close();
+            q.close();
             bias.close();
         }
     }
 
     /**
      * Step I: the rank-k regression of z (n x d_out, centred in place) on the centred input:
-     * G = Yc^T Zc, B = L^-1 G, U_k = top-k eigenvectors of B^T B, P = U_k, Q^T = L^-T (B U_k).
+     * B = L^-1 Yc^T Zc = W^T Zc, U_k = top-k eigenvectors of B^T B, P = U_k, Q^T = L^-T (B U_k).
      */
     static Factors reducedRankRegression(Backend b, LayerInput in, Tensor z, TopEigenvectors eigen) {
-        int dIn = in.yc.cols();
+        int dIn = in.wt.rows();
         int dOut = z.cols();
         Tensor zbar = b.allocate(1, dOut);
         b.columnMeans(z, zbar);
         b.addRowVector(z, -1f, zbar);
         try (Tensor bMat = b.allocate(dIn, dOut)) {
-            b.gemm(true, false, 1f, in.yc, z, 0f, bMat);
-            b.triangularSolve(in.chol, false, bMat);
+            b.gemm(false, false, 1f, in.wt, z, 0f, bMat);
             Tensor p = eigen.next(bMat);
-            try (Tensor qt = b.allocate(dIn, p.cols())) {
-                b.gemm(false, false, 1f, bMat, p, 0f, qt);
-                b.triangularSolve(in.chol, true, qt);
-                return new Factors(p, DeviceOps.transposed(b, qt), zbar);
-            }
+            Tensor bu = b.allocate(dIn, p.cols());
+            b.gemm(false, false, 1f, bMat, p, 0f, bu);
+            return new Factors(p, bu, zbar);
         }
+    }
+
+    /** out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out), then relu if asked; qh n x k scratch. */
+    static void forward(Backend b, LayerInput in, Factors f, boolean relu, Tensor qh, Tensor out) {
+        b.gemm(true, false, 1f, in.wt, f.bu(), 0f, qh);
+        b.gemm(false, true, 1f, qh, f.p(), 0f, out);
+        b.addBiasRelu(out, f.zbar(), relu);
     }
 
     /**
@@ -78,7 +96,7 @@ final class As {
         int dOut = preActivation.cols();
         List<Double> objectives = new ArrayList<>();
         try (Tensor z = DeviceOps.copy(b, preActivation);
-             TopEigenvectors eigen = new TopEigenvectors(b, k, in.yc.cols(), dOut, options.eigenSolver())) {
+             TopEigenvectors eigen = new TopEigenvectors(b, k, in.wt.rows(), dOut, options.eigenSolver())) {
             Factors f = reducedRankRegression(b, in, z, eigen);
             if (relu) {
                 int total = options.schedule().stream().mapToInt(Options.LambdaStep::iterations).sum();
@@ -88,7 +106,7 @@ final class As {
                     for (Options.LambdaStep step : options.schedule()) {
                         for (int i = 0; i < step.iterations(); i++, iteration++) {
                             try (Backend.Range r = b.range("lambda iteration " + iteration)) {
-                                b.lowRankForward(in.yc, f.q(), f.p(), f.zbar(), false, qh, yPrime);
+                                forward(b, in, f, false, qh, yPrime);
                                 double objective = b.reluPenalty(yPrime, preActivation, (float) step.lambda(), z);
                                 f.close();
                                 f = reducedRankRegression(b, in, z, eigen);
@@ -100,16 +118,18 @@ final class As {
                 }
                 progress.done();
             }
-            return new LayerSolution(f, bias(b, f, in.mean), objectives.stream().mapToDouble(Double::doubleValue).toArray());
+            Tensor q = f.q(b, in);
+            return new LayerSolution(f, q, bias(b, f.p(), q, f.zbar(), in.mean),
+                    objectives.stream().mapToDouble(Double::doubleValue).toArray());
         }
     }
 
     /** bias = zbar - p (q ybar), 1 x d_out. */
-    private static Tensor bias(Backend b, Factors f, Tensor mean) {
-        Tensor bias = DeviceOps.copy(b, f.zbar());
-        try (Tensor qy = b.allocate(1, f.q().rows()); Tensor pqy = b.allocate(1, f.p().rows())) {
-            b.gemm(false, true, 1f, mean, f.q(), 0f, qy);
-            b.gemm(false, true, 1f, qy, f.p(), 0f, pqy);
+    private static Tensor bias(Backend b, Tensor p, Tensor q, Tensor zbar, Tensor mean) {
+        Tensor bias = DeviceOps.copy(b, zbar);
+        try (Tensor qy = b.allocate(1, q.rows()); Tensor pqy = b.allocate(1, p.rows())) {
+            b.gemm(false, true, 1f, mean, q, 0f, qy);
+            b.gemm(false, true, 1f, qy, p, 0f, pqy);
             b.axpy(-1f, pqy, bias);
         }
         return bias;
@@ -156,12 +176,12 @@ final class As {
                         try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
                             notes.addAll(in.notes);
                             Factors f = s.factors();
-                            result.add(new CompressedLayer.LowRank(d.name(), b.download(f.p()), b.download(f.q()),
+                            result.add(new CompressedLayer.LowRank(d.name(), b.download(f.p()), b.download(s.q()),
                                     b.download(s.bias())));
                             if (relu) {
                                 next = b.allocate(x.rows(), d.out());
                                 try (Tensor qh = b.allocate(x.rows(), k)) {
-                                    b.lowRankForward(in.yc, f.q(), f.p(), f.zbar(), true, qh, next);
+                                    forward(b, in, f, true, qh, next);
                                 }
                             }
                         } finally {
