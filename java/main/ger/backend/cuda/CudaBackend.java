@@ -7,6 +7,7 @@ import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.Tensor;
+import ger.backend.TopK;
 import ger.backend.cuda.internal.ColumnMajor;
 import ger.backend.cuda.internal.Cublas;
 import ger.backend.cuda.internal.Cusolver;
@@ -626,17 +627,9 @@ public final class CudaBackend implements Backend {
     @Override
     public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
         int rows = logits.rows();
-        if (labels.length != rows) {
-            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + rows + " rows");
-        }
-        for (int i = 0; i < rows; i++) {
-            if (labels[i] < 0 || labels[i] >= logits.cols()) {
-                throw new IllegalArgumentException("topkCorrect: labels[" + i + "] = " + labels[i] + " outside 0.." + (logits.cols() - 1));
-            }
-        }
-        long[] correct = new long[ks.length];
+        TopK.checkLabels(logits, labels);
         if (rows == 0) {
-            return correct;
+            return new long[ks.length];
         }
         current();
         long buffer = ints(2 * rows);
@@ -644,17 +637,8 @@ public final class CudaBackend implements Backend {
         uploadInts(labels, buffer);
         launch(Kernel.TOPK_RANK, Launch.warpPerRow(rows), ptr(logits), rows, logits.cols(), buffer, above);
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ranks = read(arena, above, 4L * rows);
-            for (int i = 0; i < rows; i++) {
-                int ahead = ranks.getAtIndex(ValueLayout.JAVA_INT, i);
-                for (int q = 0; q < ks.length; q++) {
-                    if (ahead < ks[q]) {
-                        correct[q]++;
-                    }
-                }
-            }
+            return TopK.correct(read(arena, above, 4L * rows).toArray(ValueLayout.JAVA_INT), ks);
         }
-        return correct;
     }
 
     // ---------------------------------------------------------------- SGD

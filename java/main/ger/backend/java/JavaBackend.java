@@ -5,6 +5,7 @@ import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.Tensor;
+import ger.backend.TopK;
 import ger.tensor.Matrix;
 
 import java.lang.foreign.MemorySegment;
@@ -403,27 +404,18 @@ public final class JavaBackend implements Backend {
 
     @Override
     public long[] topkCorrect(Tensor logitsT, int[] labels, int[] ks) {
-        if (labels.length != logitsT.rows()) {
-            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + logitsT.rows() + " rows");
-        }
+        TopK.checkLabels(logitsT, labels);
         Matrix logits = m(logitsT);
-        long[] correct = new long[ks.length];
+        int[] ahead = new int[logits.rows()];
         for (int i = 0; i < logits.rows(); i++) {
-            int label = labels[i];
-            float target = logits.get(i, label);
-            int above = 0; // entries ranked ahead of the label; ties count against
+            float target = logits.get(i, labels[i]);
             for (int j = 0; j < logits.cols(); j++) {
-                if (j != label && logits.get(i, j) >= target) {
-                    above++;
-                }
-            }
-            for (int q = 0; q < ks.length; q++) {
-                if (above < ks[q]) {
-                    correct[q]++;
+                if (j != labels[i] && logits.get(i, j) >= target) {
+                    ahead[i]++;
                 }
             }
         }
-        return correct;
+        return TopK.correct(ahead, ks);
     }
 
     // ---------------------------------------------------------------- SGD

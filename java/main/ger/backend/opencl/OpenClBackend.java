@@ -6,6 +6,7 @@ import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.Tensor;
+import ger.backend.TopK;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
 import org.jocl.CLException;
@@ -575,17 +576,9 @@ public final class OpenClBackend implements Backend {
     @Override
     public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
         int rows = logits.rows();
-        if (labels.length != rows) {
-            throw new IllegalArgumentException("topkCorrect: " + labels.length + " labels for " + rows + " rows");
-        }
-        for (int label : labels) {
-            if (label < 0 || label >= logits.cols()) {
-                throw new IllegalArgumentException("topkCorrect: label " + label + " outside 0.." + (logits.cols() - 1));
-            }
-        }
-        long[] correct = new long[ks.length];
+        TopK.checkLabels(logits, labels);
         if (rows == 0) {
-            return correct;
+            return new long[ks.length];
         }
         int[] above = new int[rows];
         cl_mem labelBuffer = intBuffer(labels);
@@ -603,14 +596,7 @@ public final class OpenClBackend implements Backend {
                 release(aboveBuffer);
             }
         }
-        for (int a : above) {
-            for (int q = 0; q < ks.length; q++) {
-                if (a < ks[q]) {
-                    correct[q]++;
-                }
-            }
-        }
-        return correct;
+        return TopK.correct(above, ks);
     }
 
     // ---------------------------------------------------------------- SGD
