@@ -116,7 +116,7 @@ public final class CompressionSession implements AutoCloseable {
                         preActivations.subList(0, model.depth() - 1), options, progress)) {
                     r = stage.run();
                 }
-                layers.forEach(GlobalStage::closeLayer);
+                layers.forEach(CompressedLayer::close);
                 layers = r.layers();
                 epochLoss = r.epochLoss();
                 settledLr = r.settledLr();
@@ -290,6 +290,7 @@ public final class CompressionSession implements AutoCloseable {
 
     @Override
     public void close() {
+        asRuns.values().forEach(run -> run.layers().forEach(CompressedLayer::close));
         if (firstInput != null) {
             firstInput.close();
         }

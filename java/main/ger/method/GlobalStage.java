@@ -371,7 +371,7 @@ final class GlobalStage implements AutoCloseable {
             List<CompressedLayer> result;
             if (finalError <= initialError) {
                 result = download();
-                initial.forEach(GlobalStage::closeLayer);
+                initial.forEach(CompressedLayer::close);
             } else {
                 notes.add(String.format("global stage: the output error rose (%.4g -> %.4g); kept its initial factors",
                         initialError, finalError));
@@ -397,29 +397,6 @@ final class GlobalStage implements AutoCloseable {
             order[j] = t;
         }
         return order;
-    }
-
-    /** Frees a host layer's off-heap matrices. */
-    static void closeLayer(CompressedLayer layer) {
-        switch (layer) {
-            case CompressedLayer.LowRank lr -> {
-                lr.p().close();
-                lr.q().close();
-                lr.bias().close();
-            }
-            case CompressedLayer.Dense d -> {
-                d.weight().close();
-                d.bias().close();
-            }
-            case CompressedLayer.ProductQuantized pq -> {
-                pq.codebooks().close();
-                pq.bias().close();
-            }
-            case CompressedLayer.Binarized bin -> {
-                bin.scales().close();
-                bin.bias().close();
-            }
-        }
     }
 
     @Override

@@ -7,7 +7,7 @@ import ger.tensor.Matrix;
  * can rebuild its dense out x in weight (for evaluation); {@link #storedWeightBits()} counts the
  * bits its weights really take in the file, the denominator of the compression rate.
  */
-public sealed interface CompressedLayer {
+public sealed interface CompressedLayer extends AutoCloseable {
     String name();
 
     int in();
@@ -26,6 +26,30 @@ public sealed interface CompressedLayer {
 
     /** The weight this layer stands for, out x in (a new matrix). */
     Matrix denseWeight();
+
+    /** Frees the layer's off-heap matrices. */
+    @Override
+    default void close() {
+        switch (this) {
+            case Dense d -> {
+                d.weight().close();
+                d.bias().close();
+            }
+            case LowRank lr -> {
+                lr.p().close();
+                lr.q().close();
+                lr.bias().close();
+            }
+            case ProductQuantized pq -> {
+                pq.codebooks().close();
+                pq.bias().close();
+            }
+            case Binarized bin -> {
+                bin.scales().close();
+                bin.bias().close();
+            }
+        }
+    }
 
     /** This layer's own compression rate: 32 in out / stored bits. */
     default double rate() {

@@ -7,10 +7,16 @@ import java.util.Map;
  * A compressed FC stack: one {@link CompressedLayer} per original layer, in order, and the metadata
  * recorded in the file (method, ranks, compression rate, tool version).
  */
-public record CompressedModel(List<CompressedLayer> layers, Map<String, String> metadata) {
+public record CompressedModel(List<CompressedLayer> layers, Map<String, String> metadata) implements AutoCloseable {
     public CompressedModel {
         layers = List.copyOf(layers);
         metadata = Map.copyOf(metadata);
+    }
+
+    /** Frees every layer's off-heap matrices. */
+    @Override
+    public void close() {
+        layers.forEach(CompressedLayer::close);
     }
 
     /** sum of original weights / sum of stored weights, both in bits (../shared/GER.md). */

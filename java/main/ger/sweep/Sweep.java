@@ -9,6 +9,7 @@ import ger.method.CompressionSession;
 import ger.method.MethodName;
 import ger.method.Options;
 import ger.method.Progress;
+import ger.model.CompressedModel;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 
@@ -79,13 +80,15 @@ public final class Sweep {
             long started = System.nanoTime();
             CompressionResult r = layer == null ? session.compress(m, knob) : session.compress(m, knob, Set.of(layer));
             double seconds = (System.nanoTime() - started) / 1e9;
-            Evaluation e = Evaluator.evaluate(backend, model, r.model(), evalX, evalY, ks);
-            System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
-                    r.model().compressionRate(), ks[0], e.topkError()[0], e.outputRelError(), seconds);
-            // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
-            double rate = layer == null ? r.model().compressionRate() : r.model().layers().get(layer).rate();
-            return new SweepRow(study, m.cliName(), knob, rate, e.topkError(), e.outputRelError(),
-                    r.outputRelError(), r.phaseSeconds(), seconds);
+            try (CompressedModel compressed = r.model()) {
+                Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
+                System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
+                        compressed.compressionRate(), ks[0], e.topkError()[0], e.outputRelError(), seconds);
+                // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
+                double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
+                return new SweepRow(study, m.cliName(), knob, rate, e.topkError(), e.outputRelError(),
+                        r.outputRelError(), r.phaseSeconds(), seconds);
+            }
         }
     }
 
