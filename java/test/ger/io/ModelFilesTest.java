@@ -296,8 +296,9 @@ class ModelFilesTest {
         Path badCodes = edited(saved, "badcodes.safetensors",
                 t -> t.put("features.0.pq_codes", SafeTensors.Entry.u8(new long[] {1, 1}, new byte[1])), m -> { });
         assertFails(badCodes, "tensor 'features.0.pq_codes' has shape [1, 1]", () -> ModelFiles.loadCompressed(badCodes));
+        // Which layer breaks the chain first depends on the random widths; that one breaks is certain.
         Path order = edited(saved, "order.safetensors", t -> { }, m -> m.put("layers", "fc7,features.0,fc8,logits"));
-        assertFails(order, "shapes do not chain: layer 'features.0'", () -> ModelFiles.loadCompressed(order));
+        assertFails(order, "shapes do not chain: layer '", () -> ModelFiles.loadCompressed(order));
     }
 
     // ---------------------------------------------------------------------------------------------
