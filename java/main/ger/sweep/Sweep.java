@@ -82,10 +82,10 @@ public final class Sweep {
             double seconds = (System.nanoTime() - started) / 1e9;
             try (CompressedModel compressed = r.model()) {
                 Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
-                System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
-                        compressed.compressionRate(), ks[0], e.topkError()[0], e.outputRelError(), seconds);
                 // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
                 double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
+                System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
+                        rate, ks[0], e.topkError()[0], e.outputRelError(), seconds);
                 return new SweepRow(study, m.cliName(), knob, rate, e.topkError(), e.outputRelError(),
                         r.outputRelError(), r.phaseSeconds(), seconds);
             }
