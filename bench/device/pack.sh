@@ -16,11 +16,6 @@ STAGE=.dist/ger-device
 rm -rf "$STAGE" .dist/ger-device.tgz
 mkdir -p "$STAGE/lib" "$STAGE/bench"
 
-echo "== maven: target/ger.jar and target/test-classes"
-mvn -q -B -o package -DskipTests
-mvn -q -B -o test-compile
-mvn -q -B -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$STAGE/test-classpath.txt"
-
 echo "== fatbin"
 if command -v nvcc >/dev/null; then
   make -C native
@@ -28,6 +23,11 @@ if command -v nvcc >/dev/null; then
 else
   echo "no nvcc: the GPU run compiles the kernels with NVRTC instead"
 fi
+
+echo "== maven: target/ger.jar and target/test-classes"
+mvn -q -B -o package -DskipTests
+mvn -q -B -o test-compile
+mvn -q -B -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$STAGE/test-classpath.txt"
 
 echo "== jars"
 cp target/ger.jar "$STAGE/"
