@@ -45,7 +45,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     static final String MODEL_RESOURCE = "/models/fashion-mnist-mlp.safetensors";
-    static final String INSTALL_HINT = "install it with: sudo apt-get install dataset-fashion-mnist";
+    static final String INSTALL_HINT = "install it with: apt-get install dataset-fashion-mnist (as root)";
 
     @Option(names = "--data-dir", defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "Fashion-MNIST's IDX files (default ${DEFAULT-VALUE}, from Debian's dataset-fashion-mnist)")

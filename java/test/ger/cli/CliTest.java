@@ -548,6 +548,16 @@ class CliTest {
     }
 
     @Test
+    void demoWithoutFashionMnistSaysHowToInstallIt() {
+        Path nowhere = dir.resolve("no-fashion-mnist");
+        Run run = cli("demo", "--backend", "java", "--data-dir", nowhere.toString(), "--out", dir.resolve("demo").toString());
+        assertEquals(2, run.code(), run.toString());
+        assertTrue(run.err().contains(nowhere.toString()) && run.err().contains("apt-get install dataset-fashion-mnist"),
+                run.toString());
+        assertFalse(Files.exists(dir.resolve("demo")), "no output folder for a demo that could not start");
+    }
+
+    @Test
     void badCalibration() throws Exception {
         Path empty = dir.resolve("empty.npy");
         Npy.writeMatrix(empty, Matrix.zeros(0, DIMS[0]));
