@@ -189,15 +189,17 @@ def balance_torch(p, q):
 
 
 def global_stage_torch(x, target, factors, args, phases, epoch_ms):
-    """Autograd + SGD(momentum 0.9, weight decay 5e-4 on P and Q) on mean ||Fhat - F||^2 / mean ||F||^2,
+    """Autograd + SGD(momentum 0.9, weight decay 5e-4 / mean ||F||^2 on P and Q) on mean ||Fhat - F||^2 / mean ||F||^2,
     lr halved every 10 epochs; an epoch whose loss is not finite or above ref.GUARD x the last good one
     is undone (parameters and momentum) and retried at half the rate."""
     import torch
     params = [[t.detach().clone().requires_grad_(True) for t in layer] for layer in factors]
-    opt = torch.optim.SGD([{"params": [t for layer in params for t in layer[:2]], "weight_decay": args.weight_decay},
+    norm = target.double().square().sum(1).mean().float()
+    # Weight decay weighed as beside the paper's unnormalised loss: divided by the loss's normaliser (as ger).
+    opt = torch.optim.SGD([{"params": [t for layer in params for t in layer[:2]],
+                            "weight_decay": args.weight_decay / float(norm)},
                            {"params": [layer[2] for layer in params], "weight_decay": 0.0}],
                           lr=args.lr, momentum=0.9)
-    norm = target.double().square().sum(1).mean().float()
     gen = torch.Generator(device=x.device).manual_seed(args.seed)
     n = x.shape[0]
 

@@ -133,7 +133,7 @@ MAX_HALVINGS = 6
 def global_stage(x, target, factors, epochs, batch, lr, momentum=0.9, weight_decay=5e-4, seed=0,
                  halve_every=10):
     """SGD on loss = mean_i ||Fhat(x_i) - F(x_i)||^2 / mean_i ||F(x_i)||^2 with hand-written backprop.
-    Weight decay on P and Q only. Guard: see GUARD. Returns (factors, lr settled on, halvings)."""
+    Weight decay on P and Q only, divided by the loss's normaliser (as ger). Guard: see GUARD. Returns (factors, lr settled on, halvings)."""
     params = [[p.copy(), q.copy(), b.copy()] for p, q, b in factors]
     vel = [[np.zeros_like(t) for t in layer] for layer in params]
     norm = float(np.mean(np.sum(target.astype(np.float64) ** 2, axis=1)))
@@ -153,7 +153,7 @@ def global_stage(x, target, factors, epochs, batch, lr, momentum=0.9, weight_dec
             for layer, vlayer, glayer in zip(params, vel, grads):
                 for j, (t, v, g) in enumerate(zip(layer, vlayer, glayer)):
                     v *= momentum
-                    v += g + (weight_decay * t if j < 2 else 0)
+                    v += g + (weight_decay / norm * t if j < 2 else 0)
                     t -= rate * v
         loss = total / count
         if not np.isfinite(loss) or loss > GUARD * last:
