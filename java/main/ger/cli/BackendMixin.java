@@ -2,6 +2,7 @@ package ger.cli;
 
 import ger.backend.Backend;
 import ger.backend.Backends;
+import ger.backend.cuda.CudaBackend;
 import picocli.CommandLine.Option;
 
 /** --backend, shared by every command that computes. */
@@ -10,7 +11,14 @@ final class BackendMixin {
             description = "java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto (cuda, else OpenCL on a GPU, else java); default ${DEFAULT-VALUE}")
     String spec;
 
+    @Option(names = "--tf32", description = "let cuBLAS use TF32 tensor cores on the cuda backend (faster GEMMs, "
+            + "about 1e-3 relative error; the report's output error shows what it cost)")
+    boolean tf32;
+
     Backend open() {
+        if (tf32) {
+            System.setProperty(CudaBackend.TF32_PROPERTY, "true");
+        }
         return Backends.open(spec, System.err::println);
     }
 }
