@@ -89,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("batch", o.batch());
                 wl.put("lr", o.lr());
                 wl.put("weight_decay", o.weightDecay());
+                wl.put("tf32", backend.tf32);
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
                     CompressionResult ger = session.compress(MethodName.GER, rank);
