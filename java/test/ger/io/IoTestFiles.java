@@ -1,6 +1,7 @@
 package ger.io;
 
 import ger.GerException;
+import ger.tensor.Matrix;
 import org.junit.jupiter.api.function.Executable;
 
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -89,5 +91,14 @@ final class IoTestFiles {
         assertTrue(e.getMessage().contains(file.toString()), () -> "message does not name " + file + ": " + e.getMessage());
         assertTrue(e.getMessage().contains(problem), () -> "message does not say '" + problem + "': " + e.getMessage());
         return e;
+    }
+
+    /** rows x cols of standard normal draws. */
+    static Matrix gaussian(Random rnd, int rows, int cols) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+        }
+        return Matrix.of(rows, cols, v);
     }
 }

@@ -28,11 +28,7 @@ class ModelFilesTest {
     Path dir;
 
     private static Matrix random(Random rnd, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        return Matrix.of(rows, cols, v);
+        return IoTestFiles.gaussian(rnd, rows, cols);
     }
 
     /** Layer l maps dims[l] inputs to dims[l + 1] outputs. */

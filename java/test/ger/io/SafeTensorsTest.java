@@ -27,11 +27,7 @@ class SafeTensorsTest {
     Path dir;
 
     private static Matrix random(Random rnd, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) rnd.nextGaussian();
-        }
-        return Matrix.of(rows, cols, v);
+        return IoTestFiles.gaussian(rnd, rows, cols);
     }
 
     @Test

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -39,20 +38,8 @@ class CompressionSessionTest {
                 .withGlobal(8, 0.02, 32, 0.0);
     }
 
-    /** ||Fhat - F|| / ||F|| in float64 on the host, from the layers' dense weights. */
     private double hostRelError(List<CompressedLayer> layers) {
-        List<SimpleMatrix> w = new ArrayList<>();
-        List<SimpleMatrix> bias = new ArrayList<>();
-        List<SimpleMatrix> w0 = new ArrayList<>();
-        List<SimpleMatrix> bias0 = new ArrayList<>();
-        for (int l = 0; l < model.depth(); l++) {
-            w.add(Fixtures.ejml(layers.get(l).denseWeight()));
-            bias.add(Fixtures.ejml(layers.get(l).bias()));
-            w0.add(Fixtures.ejml(model.layer(l).weight()));
-            bias0.add(Fixtures.ejml(model.layer(l).bias()));
-        }
-        SimpleMatrix x = Fixtures.ejml(calib);
-        return Fixtures.relative(Fixtures.forward(w, bias, x), Fixtures.forward(w0, bias0, x));
+        return Fixtures.hostRelError(model, calib, layers);
     }
 
     private static boolean finite(List<CompressedLayer> layers) {

@@ -1,5 +1,6 @@
 package ger.method;
 
+import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
@@ -93,5 +94,21 @@ final class Fixtures {
     /** ||a - b||_F / ||b||_F. */
     static double relative(SimpleMatrix a, SimpleMatrix b) {
         return a.minus(b).normF() / b.normF();
+    }
+
+    /** ||Fhat - F|| / ||F|| over x (n x in) in float64 on the host, Fhat from the layers' dense weights. */
+    static double hostRelError(FcStack model, Matrix x, List<CompressedLayer> layers) {
+        List<SimpleMatrix> w = new ArrayList<>();
+        List<SimpleMatrix> bias = new ArrayList<>();
+        List<SimpleMatrix> w0 = new ArrayList<>();
+        List<SimpleMatrix> bias0 = new ArrayList<>();
+        for (int l = 0; l < model.depth(); l++) {
+            w.add(ejml(layers.get(l).denseWeight()));
+            bias.add(ejml(layers.get(l).bias()));
+            w0.add(ejml(model.layer(l).weight()));
+            bias0.add(ejml(model.layer(l).bias()));
+        }
+        SimpleMatrix xs = ejml(x);
+        return relative(forward(w, bias, xs), forward(w0, bias0, xs));
     }
 }

@@ -7,13 +7,11 @@ import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
-import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -125,19 +123,7 @@ class SingleLayerTest {
         }
     }
 
-    /** ||Fhat - F|| / ||F|| on the calibration rows, float64 on the host. */
     private double hostRelError(List<CompressedLayer> layers) {
-        List<SimpleMatrix> w = new ArrayList<>();
-        List<SimpleMatrix> bias = new ArrayList<>();
-        List<SimpleMatrix> w0 = new ArrayList<>();
-        List<SimpleMatrix> bias0 = new ArrayList<>();
-        for (int l = 0; l < model.depth(); l++) {
-            w.add(Fixtures.ejml(layers.get(l).denseWeight()));
-            bias.add(Fixtures.ejml(layers.get(l).bias()));
-            w0.add(Fixtures.ejml(model.layer(l).weight()));
-            bias0.add(Fixtures.ejml(model.layer(l).bias()));
-        }
-        SimpleMatrix x = Fixtures.ejml(calib);
-        return Fixtures.relative(Fixtures.forward(w, bias, x), Fixtures.forward(w0, bias0, x));
+        return Fixtures.hostRelError(model, calib, layers);
     }
 }
