@@ -4,7 +4,6 @@ import ger.GerException;
 import ger.backend.Backend;
 import ger.io.Idx;
 import ger.io.ModelFiles;
-import ger.method.Options;
 import ger.method.TrainOptions;
 import ger.method.Trainer;
 import ger.model.FcStack;
