@@ -327,11 +327,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
-                || (long) srcRow + count > src.rows() || (long) dstRow + count > dst.rows()) {
-            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + (srcRow + count) + ") of "
-                    + src.shape() + " to [" + dstRow + ", " + (dstRow + count) + ") of " + dst.shape());
-        }
+        Shapes.rowRanges(src, srcRow, dst, dstRow, count);
         current();
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count > 0 && rowBytes > 0) {

@@ -381,11 +381,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
-                || srcRow + count > src.rows() || dstRow + count > dst.rows()) {
-            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + (srcRow + count) + ") of "
-                    + src.shape() + " to [" + dstRow + ", " + (dstRow + count) + ") of " + dst.shape());
-        }
+        Shapes.rowRanges(src, srcRow, dst, dstRow, count);
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count == 0 || rowBytes == 0) {
             return;
