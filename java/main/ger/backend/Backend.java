@@ -32,16 +32,20 @@ public interface Backend extends AutoCloseable {
     /** A copy of a host matrix on this backend. */
     Tensor upload(Matrix host);
 
-    /** Copies a host matrix into an existing tensor of the same shape (no allocation where the backend can help it). */
-    default void upload(Matrix host, Tensor dst) {
-        Shapes.same("upload", host, dst);
-        try (Tensor t = upload(host)) {
-            copyRows(t, 0, dst, 0, t.rows());
-        }
-    }
+    /**
+     * dst(dstRow + i, :) = host(srcRow + i, :) for i in [0, count): host rows into an existing tensor
+     * (streamed calibration chunks, training batches), no allocation.
+     */
+    void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count);
+
+    /** dst(dstRow + i, :) = src(srcRow + i, :) for i in [0, count), into a host matrix; returns when the rows are there. */
+    void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count);
 
     /** Copies {@code src} into the host matrix {@code dst} of the same shape. */
-    void download(Tensor src, Matrix dst);
+    default void download(Tensor src, Matrix dst) {
+        Shapes.same("download", src, dst);
+        downloadRows(src, 0, dst, 0, src.rows());
+    }
 
     /** A new host copy of {@code src}. */
     default Matrix download(Tensor src) {

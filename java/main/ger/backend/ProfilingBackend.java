@@ -73,13 +73,13 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
-    public void upload(Matrix host, Tensor dst) {
-        inner.upload(host, dst);
+    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
+        inner.uploadRows(src, srcRow, dst, dstRow, count);
     }
 
     @Override
-    public void download(Tensor src, Matrix dst) {
-        inner.download(src, dst);
+    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
+        inner.downloadRows(src, srcRow, dst, dstRow, count);
     }
 
     @Override

@@ -48,11 +48,11 @@ public final class Shapes {
         return new int[] {m, n, k};
     }
 
-    /** Checks copyRows: rows [srcRow, srcRow + count) of src to [dstRow, dstRow + count) of dst, same cols. */
-    public static void rowRanges(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
+    /** Checks a row copy (op): rows [srcRow, srcRow + count) of src to [dstRow, dstRow + count) of dst, same cols. */
+    public static void rowRanges(String op, Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
         if (src.cols() != dst.cols() || srcRow < 0 || dstRow < 0 || count < 0
                 || (long) srcRow + count > src.rows() || (long) dstRow + count > dst.rows()) {
-            throw new IllegalArgumentException("copyRows: rows [" + srcRow + ", " + ((long) srcRow + count) + ") of "
+            throw new IllegalArgumentException(op + ": rows [" + srcRow + ", " + ((long) srcRow + count) + ") of "
                     + src.shape() + " to [" + dstRow + ", " + ((long) dstRow + count) + ") of " + dst.shape());
         }
     }

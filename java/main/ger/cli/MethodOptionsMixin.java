@@ -47,6 +47,12 @@ final class MethodOptionsMixin {
     @Option(names = "--seed", defaultValue = "42", description = "shuffling and k-means++ seed (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--stream-rows", defaultValue = "0", paramLabel = "N",
+            description = "keep the calibration rows and activations in host memory and stream them through the "
+                    + "device N rows at a time, for calibration sets larger than device memory; 0 keeps them all "
+                    + "on the device (default ${DEFAULT-VALUE})")
+    int streamRows;
+
     Options toOptions() {
         return DEFAULTS.withSchedule(Options.parseSchedule(schedule))
                 .withRidge(ridge)
@@ -54,6 +60,7 @@ final class MethodOptionsMixin {
                 .withGlobal(epochs, lr, batch, beta)
                 .withSgd(momentum, weightDecay, lrHalving)
                 .withPq(DEFAULTS.pqCentroids(), pqIterations)
-                .withSeed(seed);
+                .withSeed(seed)
+                .withStreamRows(streamRows);
     }
 }

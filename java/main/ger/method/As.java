@@ -24,14 +24,22 @@ final class As {
 
     /**
      * W ~ p q (p d_out x k, q k x d_in) held as p and bu = B U_k (d_in x k): Q^T in the whitened
-     * input's coordinates, Yc Q^T = W bu, so q = (L^-T bu)^T; zbar (1 x d_out) is the bias to use
-     * with the centred input.
+     * input's coordinates, Yc Q^T = Yc L^-T bu, so q = (L^-T bu)^T; zbar (1 x d_out) is the bias to
+     * use with the centred input.
      */
     record Factors(Tensor p, Tensor bu, Tensor zbar) implements AutoCloseable {
-        /** q = (L^-T bu)^T, k x d_in, a new tensor. */
-        Tensor q(Backend b, LayerInput in) {
+        /** From B = L^-1 Yc^T Zc (d_in x d_out): P = U_k, the top-k eigenvectors of B^T B, and bu = B U_k; takes zbar. */
+        static Factors of(Backend b, Tensor bMat, Tensor zbar, TopEigenvectors eigen) {
+            Tensor p = eigen.next(bMat);
+            Tensor bu = b.allocate(bMat.rows(), p.cols());
+            b.gemm(false, false, 1f, bMat, p, 0f, bu);
+            return new Factors(p, bu, zbar);
+        }
+
+        /** q = (L^-T bu)^T, k x d_in, a new tensor; chol is the input's L. */
+        Tensor q(Backend b, Tensor chol) {
             try (Tensor qt = DeviceOps.copy(b, bu)) {
-                b.triangularSolve(in.chol, true, qt);
+                b.triangularSolve(chol, true, qt);
                 return DeviceOps.transposed(b, qt);
             }
         }
@@ -42,6 +50,21 @@ final class As {
             bu.close();
             zbar.close();
         }
+    }
+
+    /** AS's alternation over one layer's rows, wherever they live ({@link LayerInput#pass}). */
+    interface Pass extends AutoCloseable {
+        /** Step I on the current Z (at first the pre-activation A): new factors. */
+        Factors stepOne(TopEigenvectors eigen);
+
+        /**
+         * Step II at lambda from the factors' forward Y' = Yc q^T p^T + zbar: Z becomes the
+         * minimiser; returns the objective ||T - relu(Z)||^2 + lambda ||Z - Y'||^2.
+         */
+        double stepTwo(Factors f, float lambda);
+
+        @Override
+        void close();
     }
 
     /**
@@ -59,67 +82,36 @@ final class As {
     }
 
     /**
-     * Step I: the rank-k regression of z (n x d_out, centred in place) on the centred input:
-     * B = L^-1 Yc^T Zc = W^T Zc, U_k = top-k eigenvectors of B^T B, P = U_k, Q^T = L^-T (B U_k).
-     */
-    static Factors reducedRankRegression(Backend b, LayerInput in, Tensor z, TopEigenvectors eigen) {
-        int dIn = in.wt.rows();
-        int dOut = z.cols();
-        Tensor zbar = b.allocate(1, dOut);
-        b.columnMeans(z, zbar);
-        b.addRowVector(z, -1f, zbar);
-        try (Tensor bMat = b.allocate(dIn, dOut)) {
-            b.gemm(false, false, 1f, in.wt, z, 0f, bMat);
-            Tensor p = eigen.next(bMat);
-            Tensor bu = b.allocate(dIn, p.cols());
-            b.gemm(false, false, 1f, bMat, p, 0f, bu);
-            return new Factors(p, bu, zbar);
-        }
-    }
-
-    /** out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out), then relu if asked; qh n x k scratch. */
-    static void forward(Backend b, LayerInput in, Factors f, boolean relu, Tensor qh, Tensor out) {
-        b.gemm(true, false, 1f, in.wt, f.bu(), 0f, qh);
-        b.gemm(false, true, 1f, qh, f.p(), 0f, out);
-        b.addBiasRelu(out, f.zbar(), relu);
-    }
-
-    /**
      * Solves one layer. With relu, Step I then the schedule's (Step II, Step I) iterations; without
      * (the last layer), one Step I on the original logits.
      *
      * @param preActivation A, n x d_out, the original layer's pre-activation (not modified)
      */
-    static LayerSolution solveLayer(Backend b, LayerInput in, Tensor preActivation, boolean relu, int k,
+    static LayerSolution solveLayer(Backend b, LayerInput in, Rows preActivation, boolean relu, int k,
                                     Options options, String name, Progress progress) {
-        int n = preActivation.rows();
-        int dOut = preActivation.cols();
         List<Double> objectives = new ArrayList<>();
-        try (Tensor z = DeviceOps.copy(b, preActivation);
-             TopEigenvectors eigen = new TopEigenvectors(b, k, in.wt.rows(), dOut, options.eigenSolver())) {
-            Factors f = reducedRankRegression(b, in, z, eigen);
+        try (As.Pass pass = in.pass(preActivation);
+             TopEigenvectors eigen = new TopEigenvectors(b, k, in.chol().rows(), preActivation.cols(), options.eigenSolver())) {
+            Factors f = pass.stepOne(eigen);
             if (relu) {
                 int total = options.schedule().stream().mapToInt(Options.LambdaStep::iterations).sum();
                 progress.start("as " + name, total);
-                try (Tensor yPrime = b.allocate(n, dOut); Tensor qh = b.allocate(n, k)) {
-                    int iteration = 0;
-                    for (Options.LambdaStep step : options.schedule()) {
-                        for (int i = 0; i < step.iterations(); i++, iteration++) {
-                            try (Backend.Range r = b.range("lambda iteration " + iteration)) {
-                                forward(b, in, f, false, qh, yPrime);
-                                double objective = b.reluPenalty(yPrime, preActivation, (float) step.lambda(), z);
-                                f.close();
-                                f = reducedRankRegression(b, in, z, eigen);
-                                objectives.add(objective);
-                                progress.advance(String.format("lambda %g objective %.6g", step.lambda(), objective));
-                            }
+                int iteration = 0;
+                for (Options.LambdaStep step : options.schedule()) {
+                    for (int i = 0; i < step.iterations(); i++, iteration++) {
+                        try (Backend.Range r = b.range("lambda iteration " + iteration)) {
+                            double objective = pass.stepTwo(f, (float) step.lambda());
+                            f.close();
+                            f = pass.stepOne(eigen);
+                            objectives.add(objective);
+                            progress.advance(String.format("lambda %g objective %.6g", step.lambda(), objective));
                         }
                     }
                 }
                 progress.done();
             }
-            Tensor q = f.q(b, in);
-            return new LayerSolution(f, q, bias(b, f.p(), q, f.zbar(), in.mean),
+            Tensor q = f.q(b, in.chol());
+            return new LayerSolution(f, q, bias(b, f.p(), q, f.zbar(), in.mean()),
                     objectives.stream().mapToDouble(Double::doubleValue).toArray());
         }
     }
@@ -139,23 +131,24 @@ final class As {
      * AS over the whole stack at rank k, bottom-up. A layer that would not shrink stays dense (its
      * original weights) and a note says so.
      *
-     * @param x              the calibration rows, n x d_0
-     * @param preActivations the original network's A_l for every layer (n x d_l)
+     * @param x              the calibration rows, n x d_0 (not closed here)
+     * @param preActivations the original network's A_l for every layer (n x d_l), where x lives
      * @param firstInput     layer 0's prepared input (the session caches it across ranks; not closed here)
      * @param phases         "init &lt;layer&gt;" seconds are added to it
      * @param selected       the layers to compress; the others keep their original weights
      */
-    static List<CompressedLayer> run(Backend b, FcStack model, int k, Tensor x, List<Tensor> preActivations,
+    static List<CompressedLayer> run(Backend b, FcStack model, int k, Rows x, List<Rows> preActivations,
                                      Supplier<LayerInput> firstInput, Options options, Progress progress,
                                      List<String> notes, Map<String, Double> phases, Set<Integer> selected) {
         List<CompressedLayer> result = new ArrayList<>();
-        Tensor yhat = null; // the input of layer l > 0, owned here
+        Rows yhat = null; // the input of layer l > 0, owned here
         try {
             for (int l = 0; l < model.depth(); l++) {
                 long start = System.nanoTime();
                 DenseLayer d = model.layer(l);
                 boolean relu = model.hasRelu(l);
-                Tensor next = null;
+                Rows input = l == 0 ? x : yhat;
+                Rows next = null;
                 try (Backend.Range r = b.range("layer " + d.name())) {
                     String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
                     if (dense != null || !selected.contains(l)) {
@@ -165,24 +158,18 @@ final class As {
                         result.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
                         if (relu) {
                             try (DeviceLayer layer = DeviceLayer.upload(b, d)) {
-                                next = b.allocate(x.rows(), d.out());
-                                layer.forward(b, l == 0 ? x : yhat, true, null, next);
+                                next = input.map(d.out(), (h, out) -> layer.forward(b, h, true, null, out));
                             }
                         }
                     } else {
-                        Tensor input = yhat;
                         yhat = null; // LayerInput takes it (and frees it if it fails)
                         LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, input, options.ridge(), d.name());
                         try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
-                            notes.addAll(in.notes);
-                            Factors f = s.factors();
-                            result.add(new CompressedLayer.LowRank(d.name(), b.download(f.p()), b.download(s.q()),
+                            notes.addAll(in.notes());
+                            result.add(new CompressedLayer.LowRank(d.name(), b.download(s.factors().p()), b.download(s.q()),
                                     b.download(s.bias())));
                             if (relu) {
-                                next = b.allocate(x.rows(), d.out());
-                                try (Tensor qh = b.allocate(x.rows(), k)) {
-                                    forward(b, in, f, true, qh, next);
-                                }
+                                next = in.output(s.factors(), s.q(), s.bias(), true);
                             }
                         } finally {
                             if (l > 0) {

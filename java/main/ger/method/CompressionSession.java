@@ -35,10 +35,13 @@ public final class CompressionSession implements AutoCloseable {
     private final Options options;
     private final Progress progress;
     private final Lrd lrd;
-    /** The calibration rows on the backend, n x d_0 (uploaded by the first job). */
-    private Tensor x;
-    /** The original A_l of every layer from the calibration rows, n x d_l; the last is the logits F(x). */
-    private List<Tensor> preActivations;
+    /**
+     * The calibration rows, n x d_0: uploaded by the first job, or left in host memory when
+     * streaming ({@link Options#streamRows}).
+     */
+    private Rows x;
+    /** The original A_l of every layer from the calibration rows, n x d_l, where x lives; the last is the logits F(x). */
+    private List<Rows> preActivations;
     /** AS's prepared input of layer 0 (the calibration rows at every rank). */
     private LayerInput firstInput;
     /** AS results by rank and layer set, host copies. */
@@ -131,28 +134,45 @@ public final class CompressionSession implements AutoCloseable {
         return new CompressionResult(compressed, phases, epochLoss, settledLr, relError, notes);
     }
 
-    /** Uploads the calibration rows and computes the original activations, once per session. */
+    /**
+     * Uploads the calibration rows (unless they stream) and computes the original activations,
+     * chunk by chunk, once per session.
+     */
     private void prepare(Map<String, Double> phases) {
         if (x == null) {
             long start = System.nanoTime();
-            x = backend.upload(calib);
+            x = options.streamRows() > 0
+                    ? new Rows.OnHost(backend, calib, false, options.streamRows())
+                    : new Rows.OnDevice(backend, backend.upload(calib), Forward.CHUNK_ROWS);
             phases.put("upload", seconds(start));
         }
         if (preActivations == null) {
             long start = System.nanoTime();
-            List<Tensor> as = new ArrayList<>();
-            Tensor h = x;
-            for (int l = 0; l < model.depth(); l++) {
-                DenseLayer d = model.layer(l);
-                Tensor a = backend.allocate(x.rows(), d.out());
-                try (DeviceLayer layer = DeviceLayer.upload(backend, d)) {
-                    layer.forward(backend, h, false, null, a);
+            List<Rows> as = new ArrayList<>();
+            List<DeviceLayer> layers = new ArrayList<>();
+            try {
+                for (DenseLayer d : model.layers()) {
+                    layers.add(DeviceLayer.upload(backend, d));
+                    as.add(x.allocate(d.out()));
                 }
-                as.add(a);
-                if (h != x) {
-                    h.close();
-                }
-                h = model.hasRelu(l) ? DeviceOps.reluCopy(backend, a) : null;
+                x.forEachChunk((from, chunk) -> {
+                    Tensor h = chunk;
+                    for (int l = 0; l < model.depth(); l++) {
+                        try (Tensor a = backend.allocate(chunk.rows(), layers.get(l).out())) {
+                            layers.get(l).forward(backend, h, false, null, a);
+                            as.get(l).write(from, a);
+                            if (h != chunk) {
+                                h.close();
+                            }
+                            h = model.hasRelu(l) ? DeviceOps.reluCopy(backend, a) : null;
+                        }
+                    }
+                });
+            } catch (RuntimeException e) {
+                as.forEach(Rows::close);
+                throw e;
+            } finally {
+                layers.forEach(DeviceLayer::close);
             }
             preActivations = List.copyOf(as);
             phases.put("activations", seconds(start));
@@ -161,7 +181,12 @@ public final class CompressionSession implements AutoCloseable {
 
     private LayerInput firstInput() {
         if (firstInput == null) {
-            firstInput = LayerInput.of(backend, DeviceOps.copy(backend, x), options.ridge(), model.layer(0).name());
+            // The device input is whitened in place, so it gets a copy; host rows are only read.
+            Rows rows = switch (x) {
+                case Rows.OnDevice d -> new Rows.OnDevice(backend, DeviceOps.copy(backend, d.tensor()), d.chunkRows());
+                case Rows.OnHost h -> new Rows.OnHost(backend, calib, false, h.chunkRows());
+            };
+            firstInput = LayerInput.of(backend, rows, options.ridge(), model.layer(0).name());
         }
         return firstInput;
     }
@@ -258,9 +283,9 @@ public final class CompressionSession implements AutoCloseable {
             for (CompressedLayer l : layers) {
                 device.add(DeviceLayer.upload(backend, l));
             }
-            Tensor logits = preActivations.getLast();
+            Rows logits = preActivations.getLast();
             double error = Forward.squaredError(backend, device, x, logits);
-            double norm = backend.squaredNorm(logits);
+            double norm = logits.squaredNorm();
             return norm > 0 ? Math.sqrt(error / norm) : Math.sqrt(error);
         } finally {
             device.forEach(DeviceLayer::close);
@@ -295,7 +320,7 @@ public final class CompressionSession implements AutoCloseable {
             firstInput.close();
         }
         if (preActivations != null) {
-            preActivations.forEach(Tensor::close);
+            preActivations.forEach(Rows::close);
         }
         if (x != null) {
             x.close();

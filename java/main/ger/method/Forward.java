@@ -139,20 +139,16 @@ public final class Forward implements AutoCloseable {
         return outputs(b, layers, h);
     }
 
-    /** sum of (F(x) - target)^2 over all rows; x n x in and target n x out on the device. */
-    static double squaredError(Backend b, List<DeviceLayer> layers, Tensor x, Tensor target) {
-        double sum = 0;
-        for (int from = 0; from < x.rows(); from += CHUNK_ROWS) {
-            int count = Math.min(CHUNK_ROWS, x.rows() - from);
-            try (Tensor chunk = b.allocate(count, x.cols()); Tensor t = b.allocate(count, target.cols())) {
-                b.copyRows(x, from, chunk, 0, count);
-                b.copyRows(target, from, t, 0, count);
-                try (Tensor y = outputs(b, layers, chunk)) {
-                    sum += b.squaredError(y, t);
-                }
+    /** sum of (F(x) - target)^2 over all rows, chunk by chunk; x n x in, target n x out. */
+    static double squaredError(Backend b, List<DeviceLayer> layers, Rows x, Rows target) {
+        double[] sum = {0};
+        x.forEachChunk((from, chunk) -> {
+            try (Tensor t = b.allocate(chunk.rows(), target.cols()); Tensor y = outputs(b, layers, chunk)) {
+                target.read(from, t);
+                sum[0] += b.squaredError(y, t);
             }
-        }
-        return sum;
+        });
+        return sum[0];
     }
 
     private static Tensor outputs(Backend b, List<DeviceLayer> layers, Tensor h) {

@@ -50,13 +50,13 @@ final class GlobalStage implements AutoCloseable {
     private final Backend b;
     private final Options options;
     private final Progress progress;
-    private final Tensor x;
-    private final Tensor target;
+    private final Rows x;
+    private final Rows target;
     private final List<DeviceLayer> layers = new ArrayList<>();
     /** Per layer: its parameters, or null for a fixed dense layer. */
     private final List<Trainable> trainables = new ArrayList<>();
     /** relu(A_l) of each hidden layer, only when beta > 0. */
-    private final List<Tensor> hiddenTargets = new ArrayList<>();
+    private final List<Rows> hiddenTargets = new ArrayList<>();
     private final double outNorm;
     private final double[] hiddenNorm;
     /** The lowest low-rank layer: backward stops there. */
@@ -66,11 +66,11 @@ final class GlobalStage implements AutoCloseable {
 
     /**
      * @param init           the initial layers (low-rank ones are trained, the rest stay fixed)
-     * @param x              the calibration rows, n x d_0
+     * @param x              the calibration rows, n x d_0 (on the device or streamed from the host)
      * @param target         the original outputs F(x), n x d_m
      * @param preActivations the original hidden pre-activations A_l, l < m - 1 (used when beta > 0)
      */
-    GlobalStage(Backend b, List<CompressedLayer> init, Tensor x, Tensor target, List<Tensor> preActivations,
+    GlobalStage(Backend b, List<CompressedLayer> init, Rows x, Rows target, List<Rows> preActivations,
                 Options options, Progress progress) {
         this.b = b;
         this.options = options;
@@ -98,13 +98,13 @@ final class GlobalStage implements AutoCloseable {
         }
         this.lowest = lowestTrainable;
         int n = x.rows();
-        this.outNorm = positive(b.squaredNorm(target) / n);
+        this.outNorm = positive(target.squaredNorm() / n);
         this.hiddenNorm = new double[init.size() - 1];
         if (options.beta() > 0) {
             for (int l = 0; l < init.size() - 1; l++) {
-                Tensor t = DeviceOps.reluCopy(b, preActivations.get(l));
+                Rows t = preActivations.get(l).relu();
                 hiddenTargets.add(t);
-                hiddenNorm[l] = positive(b.squaredNorm(t) / n);
+                hiddenNorm[l] = positive(t.squaredNorm() / n);
             }
         }
         this.batch = Math.min(options.batch(), n);
@@ -229,8 +229,8 @@ final class GlobalStage implements AutoCloseable {
      */
     private double forward(Buffers buf, int[] rows) {
         int m = layers.size();
-        b.gatherRows(x, rows, buf.xb);
-        b.gatherRows(target, rows, buf.tb);
+        x.gather(rows, buf.xb);
+        target.gather(rows, buf.tb);
         for (int l = 0; l < m; l++) {
             layers.get(l).forward(b, l == 0 ? buf.xb : buf.h[l - 1], l < m - 1, buf.qh[l], buf.h[l]);
         }
@@ -238,7 +238,7 @@ final class GlobalStage implements AutoCloseable {
         double loss = b.errorGradient(buf.h[m - 1], buf.tb, (float) (2.0 / (n * outNorm)), buf.delta[m - 1]) / outNorm;
         double beta = options.beta();
         for (int l = 0; l < hiddenTargets.size(); l++) {
-            b.gatherRows(hiddenTargets.get(l), rows, buf.hiddenTb[l]);
+            hiddenTargets.get(l).gather(rows, buf.hiddenTb[l]);
             double scale = 2.0 * beta / (n * hiddenNorm[l]);
             loss += beta * b.errorGradient(buf.h[l], buf.hiddenTb[l], (float) scale, buf.hiddenGrad[l]) / hiddenNorm[l];
         }
@@ -409,6 +409,6 @@ final class GlobalStage implements AutoCloseable {
                 layers.get(l).close();
             }
         }
-        hiddenTargets.forEach(Tensor::close);
+        hiddenTargets.forEach(Rows::close);
     }
 }

@@ -9,85 +9,92 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What AS's Step I needs of one layer's input Yhat that does not change across its iterations:
- * its mean ybar (1 x d_in), the lower Cholesky factor L of C = Yc^T Yc + eps I (d_in x d_in) of the
- * centred input Yc = Yhat - 1 ybar, eps = ridge x the mean diagonal of Yc^T Yc, and the whitened
- * input W = Yc L^-T, kept transposed: wt = L^-1 Yc^T (d_in x n). With W, B = L^-1 Yc^T Z is one GEMM
- * (W^T Z) and Yc Q^T = W (B U_k): no triangular solve against L inside the iterations, only one per
- * layer here (d_in^2 n flops, paid back after about n / d_out iterations).
+ * What AS's Step I needs of one layer's input Yhat that does not change across its iterations: its
+ * mean ybar (1 x d_in) and the lower Cholesky factor L of C = Yc^T Yc + eps I (d_in x d_in) of the
+ * centred input Yc = Yhat - 1 ybar, eps = ridge x the mean diagonal of Yc^T Yc. Two forms, by where
+ * the rows live: {@link WhitenedInput} (on the device: whitened once, then every Step I is one
+ * GEMM) and {@link StreamedInput} (in host memory: every pass streams the rows through the device).
  * When C is not positive definite in float, the ridge is raised tenfold, up to {@link #RETRIES}
  * times, and a note says so.
  */
-final class LayerInput implements AutoCloseable {
-    static final int RETRIES = 4;
+sealed interface LayerInput extends AutoCloseable permits WhitenedInput, StreamedInput {
+    int RETRIES = 4;
 
-    final Tensor wt;
-    final Tensor mean;
-    final Tensor chol;
-    final double eps;
+    /** ybar, 1 x d_in. */
+    Tensor mean();
+
+    /** L, d_in x d_in, lower. */
+    Tensor chol();
+
+    /** The ridge added to the diagonal of Yc^T Yc. */
+    double eps();
+
     /** Notes to pass on to every result that uses this input (a raised ridge). */
-    final List<String> notes;
+    List<String> notes();
 
-    private LayerInput(Tensor wt, Tensor mean, Tensor chol, double eps, List<String> notes) {
-        this.wt = wt;
-        this.mean = mean;
-        this.chol = chol;
-        this.eps = eps;
-        this.notes = List.copyOf(notes);
-    }
+    /**
+     * AS's alternation for this input against the layer's original pre-activation A (n x d_out, not
+     * closed by the pass): Z starts at A.
+     */
+    As.Pass pass(Rows preActivation);
 
-    /** Takes ownership of yhat (n x d_in), which is centred in place, whitened and freed. */
-    static LayerInput of(Backend b, Tensor yhat, double ridge, String layer) {
-        int d = yhat.cols();
-        Tensor mean = b.allocate(1, d);
-        b.columnMeans(yhat, mean);
-        b.addRowVector(yhat, -1f, mean);
-        List<String> notes = new ArrayList<>();
-        try (Tensor gram = b.allocate(d, d)) {
-            try (Backend.Range r = b.range("gram " + layer)) {
-                b.gram(yhat, 0f, gram);
-            }
-            double meanDiagonal = b.trace(gram) / d;
-            // An all-zero input (every unit dead) has no scale to be relative to: use the ridge as is.
-            double scale = meanDiagonal > 0 ? meanDiagonal : 1.0;
-            double r = ridge;
-            for (int attempt = 0; ; attempt++) {
-                Tensor chol = DeviceOps.copy(b, gram);
-                double eps = r * scale;
-                b.addDiagonal(chol, (float) eps);
-                try {
-                    try (Backend.Range range = b.range("cholesky " + layer)) {
-                        b.cholesky(chol);
-                    }
-                    if (attempt > 0) {
-                        notes.add(layer + ": Yhat^T Yhat + eps I was not positive definite at ridge " + ridge
-                                + "; used ridge " + r);
-                    }
-                    Tensor wt = DeviceOps.transposed(b, yhat);
-                    yhat.close();
-                    try (Backend.Range range = b.range("whiten " + layer)) {
-                        b.triangularSolve(chol, false, wt);
-                    }
-                    return new LayerInput(wt, mean, chol, eps, notes);
-                } catch (NotPositiveDefiniteException e) {
-                    chol.close();
-                    if (attempt == RETRIES) {
-                        yhat.close();
-                        mean.close();
-                        throw new GerException(layer + ": the input's Gram matrix stays singular even with ridge " + r
-                                + " (" + yhat.rows() + " calibration rows for " + d
-                                + " inputs); pass a larger --ridge or more calibration rows");
-                    }
-                    r *= 10;
-                }
-            }
-        }
-    }
+    /**
+     * The layer's output rows Yhat q^T p^T + bias (then relu if asked), the next layer's input: q and
+     * bias are the solution's, from f.
+     */
+    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu);
 
     @Override
-    public void close() {
-        wt.close();
-        mean.close();
-        chol.close();
+    void close();
+
+    /** Takes ownership of yhat (n x d_in): device rows are centred and whitened in place, host rows kept for streaming. */
+    static LayerInput of(Backend b, Rows yhat, double ridge, String layer) {
+        return switch (yhat) {
+            case Rows.OnDevice d -> WhitenedInput.of(b, d, ridge, layer);
+            case Rows.OnHost h -> StreamedInput.of(b, h, ridge, layer);
+        };
+    }
+
+    /** The lower Cholesky factor of a Gram matrix plus its ridge, and what it took. */
+    record Factored(Tensor chol, double eps, List<String> notes) {
+    }
+
+    /**
+     * L with L L^T = gram + eps I, eps = ridge x its mean diagonal; the ridge is raised tenfold when
+     * the factorisation fails, up to {@link #RETRIES} times.
+     *
+     * @param rows the calibration rows behind the Gram matrix (for the error message)
+     * @throws GerException when it still fails
+     */
+    static Factored factor(Backend b, Tensor gram, double ridge, String layer, int rows) {
+        int d = gram.rows();
+        double meanDiagonal = b.trace(gram) / d;
+        // An all-zero input (every unit dead) has no scale to be relative to: use the ridge as is.
+        double scale = meanDiagonal > 0 ? meanDiagonal : 1.0;
+        double r = ridge;
+        for (int attempt = 0; ; attempt++) {
+            Tensor chol = DeviceOps.copy(b, gram);
+            double eps = r * scale;
+            b.addDiagonal(chol, (float) eps);
+            try {
+                try (Backend.Range range = b.range("cholesky " + layer)) {
+                    b.cholesky(chol);
+                }
+                List<String> notes = new ArrayList<>();
+                if (attempt > 0) {
+                    notes.add(layer + ": Yhat^T Yhat + eps I was not positive definite at ridge " + ridge
+                            + "; used ridge " + r);
+                }
+                return new Factored(chol, eps, notes);
+            } catch (NotPositiveDefiniteException e) {
+                chol.close();
+                if (attempt == RETRIES) {
+                    throw new GerException(layer + ": the input's Gram matrix stays singular even with ridge " + r
+                            + " (" + rows + " calibration rows for " + d
+                            + " inputs); pass a larger --ridge or more calibration rows");
+                }
+                r *= 10;
+            }
+        }
     }
 }

@@ -23,10 +23,13 @@ import java.util.List;
  * @param pqCentroids   PQ's centroids per sub-space (256: byte codes)
  * @param pqIterations  cap on PQ's Lloyd iterations
  * @param seed          shuffling, k-means++ and anything else random
+ * @param streamRows    0: the calibration rows and every per-row matrix live on the device; N &gt; 0: they stay
+ *                      in host memory and go through the device N rows at a time (calibration sets larger
+ *                      than device memory; the Gram matrix and AS's G accumulate over the chunks)
  */
 public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigenSolver, int epochs, double lr,
                       double momentum, double weightDecay, int batch, int lrHalvingEpochs, double beta,
-                      int pqCentroids, int pqIterations, long seed) {
+                      int pqCentroids, int pqIterations, long seed, int streamRows) {
 
     public enum EigenSolver { AUTO, FULL, SUBSPACE }
 
@@ -51,11 +54,14 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
         if (beta < 0) {
             throw new GerException("--beta must be >= 0, got " + beta);
         }
+        if (streamRows < 0) {
+            throw new GerException("--stream-rows must be >= 0 (0: all rows on the device), got " + streamRows);
+        }
     }
 
     public static Options defaults() {
         return new Options(parseSchedule("0.01x25,1x25"), 1e-3, EigenSolver.AUTO, 20, 0.01, 0.9, 5e-4, 256, 10,
-                0.0, 256, 100, 42L);
+                0.0, 256, 100, 42L, 0);
     }
 
     /** "0.01x25,1x25" -> [(0.01, 25), (1, 25)]. */
@@ -82,30 +88,34 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
     }
 
     public Options withSchedule(List<LambdaStep> s) {
-        return new Options(s, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+        return new Options(s, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, streamRows);
     }
 
     public Options withRidge(double r) {
-        return new Options(schedule, r, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+        return new Options(schedule, r, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, streamRows);
     }
 
     public Options withEigenSolver(EigenSolver e) {
-        return new Options(schedule, ridge, e, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+        return new Options(schedule, ridge, e, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, streamRows);
     }
 
     public Options withGlobal(int epochs, double lr, int batch, double beta) {
-        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, streamRows);
     }
 
     public Options withSgd(double momentum, double weightDecay, int lrHalvingEpochs) {
-        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed);
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, streamRows);
     }
 
     public Options withPq(int centroids, int iterations) {
-        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, centroids, iterations, seed);
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, centroids, iterations, seed, streamRows);
     }
 
     public Options withSeed(long s) {
-        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, s);
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, s, streamRows);
+    }
+
+    public Options withStreamRows(int rows) {
+        return new Options(schedule, ridge, eigenSolver, epochs, lr, momentum, weightDecay, batch, lrHalvingEpochs, beta, pqCentroids, pqIterations, seed, rows);
     }
 }

@@ -195,17 +195,17 @@ public final class Trainer {
             }
             b.download(ws.act[m - 1], ws.hostLogits);
             Step step = softmaxCrossEntropy(ws.hostLogits, labels, ws.hostDelta);
-            try (Tensor top = b.upload(ws.hostDelta)) {
-                Tensor delta = top;
-                for (int l = m - 1; l >= 0; l--) {
-                    Tensor below = l == 0 ? ws.input : ws.act[l - 1];
-                    b.gemm(true, false, 1f, delta, below, 0f, dw[l]); // dW = delta^T h: out x in
-                    b.columnSums(delta, dbias[l]);
-                    if (l > 0) {
-                        b.gemm(false, false, 1f, delta, w[l], 0f, ws.delta[l - 1]); // dh = delta W: rows x in
-                        b.reluBackward(ws.delta[l - 1], ws.act[l - 1]);
-                        delta = ws.delta[l - 1];
-                    }
+            // The logits are on the host now: their tensor takes the top delta.
+            Tensor delta = ws.act[m - 1];
+            b.uploadRows(ws.hostDelta, 0, delta, 0, ws.rows);
+            for (int l = m - 1; l >= 0; l--) {
+                Tensor below = l == 0 ? ws.input : ws.act[l - 1];
+                b.gemm(true, false, 1f, delta, below, 0f, dw[l]); // dW = delta^T h: out x in
+                b.columnSums(delta, dbias[l]);
+                if (l > 0) {
+                    b.gemm(false, false, 1f, delta, w[l], 0f, ws.delta[l - 1]); // dh = delta W: rows x in
+                    b.reluBackward(ws.delta[l - 1], ws.act[l - 1]);
+                    delta = ws.delta[l - 1];
                 }
             }
             return step;
@@ -277,7 +277,7 @@ public final class Trainer {
         final Tensor input;
         /** act[l]: layer l's output (after its ReLU), rows x dims[l+1]. */
         final Tensor[] act;
-        /** delta[l]: dL/d(pre-activation of hidden layer l), rows x dims[l+1] (the top one comes from the host). */
+        /** delta[l]: dL/d(pre-activation of hidden layer l), rows x dims[l+1] (the top one goes in act[m - 1]). */
         final Tensor[] delta;
         final Matrix hostLogits;
         final Matrix hostDelta;

@@ -242,6 +242,32 @@ public abstract class BackendConformance {
     }
 
     @Test
+    void uploadRowsAndDownloadRows() {
+        Draw r = Draw.fresh();
+        Matrix host = gaussian(r, 37, 23);
+        Matrix other = gaussian(r, 29, 23);
+        int count = r.between(1, 20);
+        int srcRow = r.between(0, 37 - count);
+        int dstRow = r.between(0, 29 - count);
+        Tensor dstT = up(other);
+        backend().uploadRows(host, srcRow, dstT, dstRow, count);
+        double[][] expected = d(other);
+        for (int i = 0; i < count; i++) {
+            expected[dstRow + i] = d(host)[srcRow + i];
+        }
+        assertClose(expected, down(dstT), 0, r.tag("uploadRows " + srcRow + "+" + count + " -> " + dstRow));
+
+        Matrix back = gaussian(r, 37, 23);
+        double[][] expectedBack = d(back);
+        backend().downloadRows(dstT, dstRow, back, srcRow, count);
+        for (int i = 0; i < count; i++) {
+            expectedBack[srcRow + i] = d(host)[srcRow + i];
+        }
+        assertClose(expectedBack, back, 0, r.tag("downloadRows " + dstRow + "+" + count + " -> " + srcRow));
+        assertThrows(IllegalArgumentException.class, () -> backend().uploadRows(host, 30, dstT, 0, 8), r.tag("rows past the end"));
+    }
+
+    @Test
     void gatherRows() {
         Draw r = Draw.fresh();
         Matrix src = gaussian(r, 41, 19);

@@ -111,11 +111,11 @@ class AsTest {
         SimpleMatrix biasRef = columnMeans(Fixtures.ejml(z)).minus(columnMeans(y).mult(m1.transpose()));
 
         for (Options.EigenSolver solver : Options.EigenSolver.values()) {
-            try (LayerInput in = LayerInput.of(b, b.upload(yhat), ridge, "fc");
+            try (WhitenedInput in = WhitenedInput.of(b, device(yhat), ridge, "fc");
                  Tensor zt = b.upload(z);
                  TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, solver);
-                 As.Factors f = As.reducedRankRegression(b, in, zt, eigen);
-                 Tensor qt = f.q(b, in)) {
+                 As.Factors f = in.reducedRankRegression(zt, eigen);
+                 Tensor qt = f.q(b, in.chol())) {
                 SimpleMatrix p = Fixtures.ejml(b.download(f.p()));
                 SimpleMatrix q = Fixtures.ejml(b.download(qt));
                 assertTrue(p.transpose().mult(p).minus(SimpleMatrix.identity(k)).normF() < 1e-4, "P orthonormal, seed " + seed);
@@ -146,8 +146,8 @@ class AsTest {
     }
 
     private As.LayerSolution solve(Problem pr, int k, Options options) {
-        try (LayerInput in = LayerInput.of(b, b.upload(pr.yhat()), options.ridge(), "fc");
-             Tensor a = b.upload(pr.preActivation())) {
+        try (LayerInput in = LayerInput.of(b, device(pr.yhat()), options.ridge(), "fc");
+             Rows a = device(pr.preActivation())) {
             return As.solveLayer(b, in, a, true, k, options, "fc", Progress.NONE);
         }
     }
@@ -264,9 +264,9 @@ class AsTest {
         for (int i = 0; i < 6; i++) {
             y.set(i, 1, y.get(i, 0));
         }
-        try (LayerInput in = LayerInput.of(b, b.upload(y), 1e-3, "fc")) {
-            assertTrue(b.download(in.chol).firstNonFinite() < 0, "finite factor, seed " + seed);
-            assertEquals(List.of(), in.notes);
+        try (LayerInput in = LayerInput.of(b, device(y), 1e-3, "fc")) {
+            assertTrue(b.download(in.chol()).firstNonFinite() < 0, "finite factor, seed " + seed);
+            assertEquals(List.of(), in.notes());
         }
     }
 
@@ -292,15 +292,20 @@ class AsTest {
         long seed = System.nanoTime();
         Matrix y = Fixtures.gaussian(new Random(seed), 20, 7, 1, 0);
         Backend twice = failingCholesky(2);
-        try (LayerInput in = LayerInput.of(twice, twice.upload(y), 1e-3, "fc6")) {
-            assertEquals(1, in.notes.size(), "seed " + seed);
-            assertTrue(in.notes.getFirst().contains("0.1"), in.notes.getFirst());
-            assertTrue(in.eps > 99 * 1e-3 * (b.trace(gramOf(y)) / 7) , "eps " + in.eps);
+        try (LayerInput in = LayerInput.of(twice, new Rows.OnDevice(twice, twice.upload(y), 8), 1e-3, "fc6")) {
+            assertEquals(1, in.notes().size(), "seed " + seed);
+            assertTrue(in.notes().getFirst().contains("0.1"), in.notes().getFirst());
+            assertTrue(in.eps() > 99 * 1e-3 * (b.trace(gramOf(y)) / 7) , "eps " + in.eps());
         }
         Backend always = failingCholesky(Integer.MAX_VALUE);
-        GerException e = assertThrows(GerException.class, () -> LayerInput.of(always, always.upload(y), 1e-3, "fc6"));
+        GerException e = assertThrows(GerException.class,
+                () -> LayerInput.of(always, new Rows.OnDevice(always, always.upload(y), 8), 1e-3, "fc6"));
         assertTrue(e.getMessage().contains("20 calibration rows for 7 inputs") && e.getMessage().contains("--ridge"),
                 e.getMessage());
+    }
+
+    private Rows.OnDevice device(Matrix m) {
+        return new Rows.OnDevice(b, b.upload(m), 8);
     }
 
     private Tensor gramOf(Matrix y) {

@@ -7,6 +7,8 @@ import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
 import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -61,8 +63,14 @@ class GlobalStageTest {
         return loss;
     }
 
-    @Test
-    void gradientsMatchCentralDifferences() {
+    /** The rows on the device, or in host memory streamed in chunks of 4 (a chunk boundary inside the 9 rows). */
+    private Rows rows(Matrix m, boolean onHost) {
+        return onHost ? new Rows.OnHost(b, m, false, 4) : new Rows.OnDevice(b, b.upload(m), 4);
+    }
+
+    @ParameterizedTest(name = "rows on the host: {0}")
+    @ValueSource(booleans = {false, true})
+    void gradientsMatchCentralDifferences(boolean onHost) {
         long seed = System.nanoTime();
         Random r = new Random(seed);
         int n = 9;
@@ -77,8 +85,8 @@ class GlobalStageTest {
         Matrix target = Fixtures.gaussian(r, n, 4, 1, 0);
         List<Matrix> pre = List.of(Fixtures.gaussian(r, n, 7, 1, 0.2), Fixtures.gaussian(r, n, 6, 1, 0.2));
         Options options = Options.defaults().withGlobal(1, 0.01, n, beta);
-        try (Tensor xt = b.upload(x); Tensor tt = b.upload(target);
-             Tensor p0 = b.upload(pre.get(0)); Tensor p1 = b.upload(pre.get(1));
+        try (Rows xt = rows(x, onHost); Rows tt = rows(target, onHost);
+             Rows p0 = rows(pre.get(0), onHost); Rows p1 = rows(pre.get(1), onHost);
              GlobalStage stage = new GlobalStage(b, init, xt, tt, List.of(p0, p1), options, Progress.NONE)) {
             int[] rows = new int[n];
             for (int i = 0; i < n; i++) {

@@ -316,18 +316,32 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void download(Tensor src, Matrix dst) {
-        Shapes.same("download", src, dst);
+    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
+        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        if (count * rowBytes > 0) {
+            current();
+            // From pageable memory the call returns once the rows are staged, so src may change after it.
+            driver.copyHostToDevice(ptr(dst) + dstRow * rowBytes, src.segment().asSlice(srcRow * rowBytes, count * rowBytes),
+                    count * rowBytes, stream);
+        }
+    }
+
+    @Override
+    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
+        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+        long rowBytes = (long) src.cols() * Float.BYTES;
         current();
-        if (dst.byteSize() > 0) {
-            driver.copyDeviceToHost(dst.segment(), ptr(src), dst.byteSize(), stream);
+        if (count * rowBytes > 0) {
+            driver.copyDeviceToHost(dst.segment().asSlice(dstRow * rowBytes, count * rowBytes), ptr(src) + srcRow * rowBytes,
+                    count * rowBytes, stream);
         }
         driver.streamSynchronize(stream);
     }
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges(src, srcRow, dst, dstRow, count);
+        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
         current();
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count > 0 && rowBytes > 0) {

@@ -82,16 +82,26 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void download(Tensor src, Matrix dst) {
-        Shapes.same("download", src, dst);
-        MemorySegment.copy(m(src).segment(), 0, dst.segment(), 0, dst.byteSize());
+    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
+        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+        copy(src, srcRow, m(dst), dstRow, count);
+    }
+
+    @Override
+    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
+        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+        copy(m(src), srcRow, dst, dstRow, count);
     }
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges(src, srcRow, dst, dstRow, count);
+        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
+        copy(m(src), srcRow, m(dst), dstRow, count);
+    }
+
+    private static void copy(Matrix src, int srcRow, Matrix dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
-        MemorySegment.copy(m(src).segment(), srcRow * rowBytes, m(dst).segment(), dstRow * rowBytes, count * rowBytes);
+        MemorySegment.copy(src.segment(), srcRow * rowBytes, dst.segment(), dstRow * rowBytes, count * rowBytes);
     }
 
     @Override

@@ -352,25 +352,36 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void download(Tensor src, Matrix dst) {
-        Shapes.same("download", src, dst);
-        transfer(false, t(src), dst.segment());
+    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
+        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        transfer(true, t(dst), dstRow * rowBytes, src.segment().asSlice(srcRow * rowBytes, count * rowBytes));
+    }
+
+    @Override
+    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
+        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+        long rowBytes = (long) src.cols() * Float.BYTES;
+        transfer(false, t(src), srcRow * rowBytes, dst.segment().asSlice(dstRow * rowBytes, count * rowBytes));
     }
 
     /** Host matrix into the tensor of the same shape, blocking. */
     private void write(Matrix src, Tensor dst) {
         Shapes.same("upload", src, dst);
-        transfer(true, t(dst), src.segment());
+        transfer(true, t(dst), 0, src.segment());
     }
 
-    /** A blocking copy between the tensor and host memory, in chunks a ByteBuffer can address. */
-    private void transfer(boolean toDevice, OpenClTensor t, MemorySegment host) {
-        long total = t.byteSize();
+    /**
+     * A blocking copy between host memory and the tensor's bytes from deviceOffset on, in chunks a
+     * ByteBuffer can address.
+     */
+    private void transfer(boolean toDevice, OpenClTensor t, long deviceOffset, MemorySegment host) {
+        long total = host.byteSize();
         long chunk = 1L << 30;
         for (long off = 0; off < total; off += chunk) {
-            long offset = off;
+            long offset = deviceOffset + off;
             long bytes = Math.min(chunk, total - off);
-            Pointer p = Pointer.to(host.asSlice(offset, bytes).asByteBuffer());
+            Pointer p = Pointer.to(host.asSlice(off, bytes).asByteBuffer());
             if (toDevice) {
                 Cl.run("clEnqueueWriteBuffer", () -> clEnqueueWriteBuffer(queue, t.mem(), CL_TRUE, offset, bytes, p, 0, null, null));
             } else {
@@ -381,7 +392,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges(src, srcRow, dst, dstRow, count);
+        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count == 0 || rowBytes == 0) {
             return;
