@@ -11,6 +11,8 @@
 #             PyTorch loads a compressed file as nn.Linear pairs                 -> validate.log
 #   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
 #             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
+#   stream    the rows in host memory, through the GPU in chunks (--stream-rows):
+#             validate against java, and VGG-19 n=32,768 beside the resident run  -> validate.log, bench.log
 #   tour      KernelTour: every op timed with CUDA events                        -> ncu.log
 #   ncu       ncu SpeedOfLight on each of ger's kernels (KernelTour once)        -> ncu.log
 #   memcheck  compute-sanitizer memcheck on the conformance + backend tests      -> tests.log
@@ -53,7 +55,7 @@ JAVA=("$D/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 
-STEPS=${*:-tests opencl validate bench tour ncu memcheck}
+STEPS=${*:-tests opencl validate bench stream tour ncu memcheck}
 FAILED=0
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -90,9 +92,12 @@ if has opencl; then
   "${OCL_ENV[@]}" "${GER[@]}" info --devices >> "$LOG" 2>&1
 fi
 
+V=/tmp/ger-validate
+R=/tmp/ger-results
+mkdir -p "$R"
+
 if has validate; then
   say "== validate"
-  V=/tmp/ger-validate
   step export 60 "$OUT/validate.log" "${GER[@]}" bench --workload small --n 3000 --backend cuda --export "$V" || FAILED=1
   for method in lrd as ger pq; do
     step "validate-cuda-$method" 120 "$OUT/validate.log" "${GER[@]}" validate --backend cuda --against java \
@@ -109,8 +114,6 @@ fi
 
 if has bench; then
   say "== bench: ger and the PyTorch peer on the same GPU"
-  R=/tmp/ger-results
-  mkdir -p "$R"
   export PYTHONUNBUFFERED=1
   step bench-cuda-small 60 "$OUT/bench.log" "${GER[@]}" bench --workload small --n 8192 --rank 64 --backend cuda --out "$R/cuda-small.json"
   for job in "alexnet 20000" "vgg19 32768"; do
@@ -121,6 +124,17 @@ if has bench; then
   done
   step bench-opencl-small 120 "$OUT/bench.log" "${OCL_ENV[@]}" "${GER[@]}" bench --workload small --n 8192 --rank 64 \
     --backend opencl --no-roofline --out "$R/opencl-small.json"
+  tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
+if has stream; then
+  say "== streaming: the calibration rows in host memory, through the GPU in chunks"
+  [ -f "$V/calib.npy" ] || step export 60 "$OUT/validate.log" "${GER[@]}" bench --workload small --n 3000 --backend cuda --export "$V" || FAILED=1
+  step validate-cuda-ger-stream 120 "$OUT/validate.log" "${GER[@]}" validate --backend cuda --against java --stream-rows 1000 \
+    --model "$V/model.safetensors" --calib "$V/calib.npy" --method ger --rank 32 --lambda-schedule 0.01x3,1x3 --epochs 3 || FAILED=1
+  grep -E "max relative difference" "$OUT/validate.log" | tail -1 | tee -a "$LOG"
+  step bench-ger-vgg19-stream 200 "$OUT/bench.log" "${GER[@]}" bench --workload vgg19 --n 32768 --rank 256 --backend cuda \
+    --stream-rows 8192 --no-roofline --out "$R/ger-vgg19-stream.json" || FAILED=1
   tar -C "$R" -czf "$OUT/results.tgz" .
 fi
 

@@ -90,6 +90,7 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("lr", o.lr());
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("tf32", backend.tf32);
+                wl.put("stream_rows", o.streamRows());
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
                     CompressionResult ger = session.compress(MethodName.GER, rank);

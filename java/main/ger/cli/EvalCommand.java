@@ -30,7 +30,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--labels", required = true, paramLabel = "y.npy", description = "integer labels (.npy or IDX)")
     Path labels;
 
-    @Option(names = "--topk", split = ",", defaultValue = "1,5", description = "the k of each top-k error (default ${DEFAULT-VALUE})")
+    @Option(names = "--topk", split = ",", paramLabel = "K,...",
+            description = "the k of each top-k error (default 1,5; 1 alone for a model with fewer than 5 outputs)")
     int[] topk;
 
     @Mixin
@@ -42,10 +43,11 @@ final class EvalCommand implements Callable<Integer> {
         CompressedModel small = compressed == null ? null : ModelFiles.loadCompressed(compressed);
         Matrix x = Inputs.features(data);
         int[] y = Inputs.labels(labels);
+        int[] ks = Inputs.topK(topk, stack.outputDim());
         try (Backend b = backend.open()) {
-            print(model.model.toString(), Evaluator.evaluate(b, stack, null, x, y, topk));
+            print(model.model.toString(), Evaluator.evaluate(b, stack, null, x, y, ks));
             if (small != null) {
-                Evaluation e = Evaluator.evaluate(b, stack, small, x, y, topk);
+                Evaluation e = Evaluator.evaluate(b, stack, small, x, y, ks);
                 print(compressed + String.format(" (rate %.2fx)", small.compressionRate()), e);
                 System.out.printf("output relative error: %.6f%n", e.outputRelError());
             }

@@ -7,6 +7,7 @@ import ger.tensor.Matrix;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.IntStream;
 
 /** Feature and label files by their kind: NumPy .npy, or IDX (MNIST's format, gzipped or not). */
 final class Inputs {
@@ -21,6 +22,11 @@ final class Inputs {
     static int[] labels(Path file) {
         exists(file);
         return isIdx(file) ? Idx.readLabels(file) : Npy.readLabels(file);
+    }
+
+    /** The --topk values as given, or else 1 and 5 where the model has that many outputs. */
+    static int[] topK(int[] given, int outputs) {
+        return given != null ? given : IntStream.of(1, 5).filter(k -> k <= outputs).toArray();
     }
 
     private static boolean isIdx(Path file) {

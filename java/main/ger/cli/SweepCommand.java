@@ -74,7 +74,8 @@ final class SweepCommand implements Callable<Integer> {
         context.put("backend", b.name() + " (" + b.device() + ")");
         context.put("options", o.toString());
         long started = System.nanoTime();
-        Sweep sw = new Sweep(b, stack, x, xv, yv, s.topk, o, new TerminalProgress());
+        int[] ks = Inputs.topK(s.topk, stack.outputDim());
+        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, new TerminalProgress());
         try {
             SweepRow original = sw.original();
             List<SweepRow> rows = new ArrayList<>(sw.run(methods, s.ranks, s.pqDims, null));
@@ -84,7 +85,7 @@ final class SweepCommand implements Callable<Integer> {
                 }
             }
             context.put("seconds", String.format("%.1f", (System.nanoTime() - started) / 1e9));
-            SweepWriter.write(out, s.topk, original, rows, context);
+            SweepWriter.write(out, ks, original, rows, context);
             System.out.print(readQuietly(out.resolve("results.md")));
             System.out.println("wrote " + out.resolve("results.csv") + ", results.json, results.md, rate_distortion.png/.svg"
                     + (s.singleLayer ? ", single_layer.png/.svg" : ""));
@@ -115,7 +116,8 @@ final class SweepCommand implements Callable<Integer> {
                 description = "PQ sub-vector dimensions (default ${DEFAULT-VALUE})")
         List<Integer> pqDims;
 
-        @Option(names = "--topk", split = ",", defaultValue = "1,5", description = "top-k errors to report (default ${DEFAULT-VALUE})")
+        @Option(names = "--topk", split = ",", paramLabel = "K,...",
+                description = "top-k errors to report (default 1,5; 1 alone for a model with fewer than 5 outputs)")
         int[] topk;
 
         @Option(names = "--single-layer", negatable = true, defaultValue = "true", fallbackValue = "true",

@@ -194,6 +194,24 @@ class CliTest {
         assertEquals(300, json.get("calibration_rows").asInt(), what);
     }
 
+    @Test
+    void compressStreamingTheRowsMatchesTheResidentRun() throws Exception {
+        double[] errors = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Path report = dir.resolve("stream-" + i + ".json");
+            List<String> a = new ArrayList<>(List.of(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(),
+                    "--method", "ger", "--rank", "3", "--out", dir.resolve("stream-" + i + ".safetensors").toString(),
+                    "--report", report.toString())));
+            if (i == 1) {
+                a.addAll(List.of("--stream-rows", "37")); // 300 rows: 8 full chunks and a ragged one
+            }
+            Run run = cli(a.toArray(String[]::new));
+            assertEquals(0, run.code(), seedNote(run));
+            errors[i] = new ObjectMapper().readTree(report.toFile()).get("output_rel_error").asDouble();
+        }
+        assertEquals(errors[0], errors[1], 1e-3 * errors[0], "seed " + seed);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // eval
 
@@ -545,6 +563,7 @@ class CliTest {
         compressFails(List.of("--method", "pq", "--pq-dim", "8"), "fc3", "12 inputs", "8"); // fc3 takes 12
         compressFails(List.of("--backend", "nosuch"), "nosuch");
         compressFails(List.of("--lambda-schedule", "0.01y5"), "0.01y5");
+        compressFails(List.of("--stream-rows", "-5"), "--stream-rows", "-5");
     }
 
     @Test
@@ -584,6 +603,21 @@ class CliTest {
     void anUnwritableReportLeavesNoModelBehind() throws Exception {
         Path report = Files.createDirectories(dir.resolve("report-is-a-folder"));
         compressFails(List.of("--method", "lrd", "--report", report.toString()), report.toString());
+    }
+
+    @Test
+    void evalOnAModelWithFewerThanFiveOutputsReportsTopOneByDefault() {
+        Random r = new Random(seed);
+        FcStack three = new FcStack(List.of(new DenseLayer("fc1", gaussian(r, 3, DIMS[0], 0.3), gaussian(r, 1, 3, 0.1))));
+        Path file = dir.resolve("three-outputs.safetensors");
+        ModelFiles.saveStack(file, three, Map.of());
+        Npy.writeLabels(dir.resolve("yv3.npy"), Arrays.stream(evalY).map(y -> y % 3).toArray());
+        Run run = cli("eval", "--backend", "java", "--model", file.toString(), "--data", evalFile.toString(),
+                "--labels", dir.resolve("yv3.npy").toString());
+        assertEquals(0, run.code(), seedNote(run));
+        assertTrue(run.out().contains("top-1 error") && !run.out().contains("top-5"), seedNote(run));
+        expectBadInput(new String[] {"eval", "--backend", "java", "--model", file.toString(), "--data", evalFile.toString(),
+                "--labels", dir.resolve("yv3.npy").toString(), "--topk", "1,5"}, "top-5 is outside 1..3");
     }
 
     @Test
