@@ -86,6 +86,12 @@ class FakeCudaTest {
                 check(b.download(y).get(36, 52) == 2.5f, "fill");
                 b.copyRows(x, 30, y, 2, 7);
                 check(b.download(y).get(2, 0) == host.get(30, 0) && b.download(y).get(9, 0) == 2.5f, "copyRows, a slice");
+                b.uploadRows(host, 20, y, 30, 7);
+                check(b.download(y).get(30, 5) == host.get(20, 5) && b.download(y).get(36, 52) == host.get(26, 52)
+                        && b.download(y).get(29, 0) == 2.5f, "uploadRows, a slice to the last row");
+                Matrix back = Matrix.zeros(10, 53);
+                b.downloadRows(x, 36, back, 9, 1);
+                check(back.get(9, 52) == host.get(36, 52) && back.get(8, 52) == 0f, "downloadRows, the last row");
 
                 Tensor sq = b.allocate(53, 53);
                 Tensor xt = b.allocate(53, 37);
