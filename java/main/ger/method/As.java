@@ -29,11 +29,9 @@ final class As {
      */
     record Factors(Tensor p, Tensor bu, Tensor zbar) implements AutoCloseable {
         /** From B = L^-1 Yc^T Zc (d_in x d_out): P = U_k, the top-k eigenvectors of B^T B, and bu = B U_k; takes zbar. */
-        static Factors of(Backend b, Tensor bMat, Tensor zbar, TopEigenvectors eigen) {
+        static Factors of(WhitenedCoefficients bMat, Tensor zbar, TopEigenvectors eigen) {
             Tensor p = eigen.next(bMat);
-            Tensor bu = b.allocate(bMat.rows(), p.cols());
-            b.gemm(false, false, 1f, bMat, p, 0f, bu);
-            return new Factors(p, bu, zbar);
+            return new Factors(p, bMat.times(p), zbar);
         }
 
         /** q = (L^-T bu)^T, k x d_in, a new tensor; chol is the input's L. */

@@ -115,7 +115,7 @@ final class StreamedInput implements LayerInput {
             b.scale(zbar, 1f / rows.rows());
             try (Tensor bMat = DeviceOps.copy(b, g)) {
                 b.triangularSolve(chol, false, bMat);
-                return As.Factors.of(b, bMat, zbar, eigen);
+                return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
             }
         }
 

@@ -19,10 +19,12 @@ final class SubspaceIteration {
     private SubspaceIteration() {
     }
 
-    /** Whether forming S (d_in d_out^2) costs less than applying B^T (B V) STEPS + 1 times. */
-    static boolean formS(int dIn, int dOut, int p) {
+    /** Whether forming S (d_in d_out^2) costs less than applying B^T (B V) STEPS + 1 times, for a formed B. */
+    static boolean formS(WhitenedCoefficients bMat, int p) {
         double applications = STEPS + 1;
-        return (double) dOut * (dIn + applications * p) < 2.0 * applications * dIn * p;
+        double dIn = bMat.rows();
+        double dOut = bMat.cols();
+        return bMat.formed() && dOut * (dIn + applications * p) < 2.0 * applications * dIn * p;
     }
 
     /**
@@ -33,7 +35,7 @@ final class SubspaceIteration {
      * @param s    S = B^T B if formed (d_out x d_out), else null (then S V = B^T (B V))
      * @throws NotPositiveDefiniteException when the block loses rank (S of rank below p)
      */
-    static Tensor refine(Backend b, Tensor bMat, Tensor s, Tensor v, int steps) {
+    static Tensor refine(Backend b, WhitenedCoefficients bMat, Tensor s, Tensor v, int steps) {
         int p = v.cols();
         Tensor block = DeviceOps.copy(b, v);
         try {
@@ -63,16 +65,14 @@ final class SubspaceIteration {
     }
 
     /** S V as a new d_out x p tensor. */
-    private static Tensor applyS(Backend b, Tensor bMat, Tensor s, Tensor v) {
-        Tensor out = b.allocate(v.rows(), v.cols());
-        if (s != null) {
-            b.gemm(false, false, 1f, s, v, 0f, out);
-        } else {
-            try (Tensor bv = b.allocate(bMat.rows(), v.cols())) {
-                b.gemm(false, false, 1f, bMat, v, 0f, bv);
-                b.gemm(true, false, 1f, bMat, bv, 0f, out);
+    private static Tensor applyS(Backend b, WhitenedCoefficients bMat, Tensor s, Tensor v) {
+        if (s == null) {
+            try (Tensor bv = bMat.times(v)) {
+                return bMat.transposeTimes(bv);
             }
         }
+        Tensor out = b.allocate(v.rows(), v.cols());
+        b.gemm(false, false, 1f, s, v, 0f, out);
         return out;
     }
 

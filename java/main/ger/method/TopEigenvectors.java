@@ -30,10 +30,20 @@ final class TopEigenvectors implements AutoCloseable {
         };
     }
 
+    /** Whether the next call refines a warm block (rather than solving the full problem). */
+    boolean warm() {
+        return warm != null;
+    }
+
+    /** The block's width p. */
+    int block() {
+        return block;
+    }
+
     /** U_k for B (d_in x d_out), a new d_out x k tensor. */
-    Tensor next(Tensor bMat) {
+    Tensor next(WhitenedCoefficients bMat) {
         if (!subspace) {
-            try (Tensor s = gram(bMat)) {
+            try (Tensor s = bMat.gram()) {
                 return b.symmetricEigenTopK(s, k).vectors();
             }
         }
@@ -41,7 +51,7 @@ final class TopEigenvectors implements AutoCloseable {
         if (warm == null) {
             refined = fullBlock(bMat);
         } else {
-            try (Tensor s = SubspaceIteration.formS(bMat.rows(), bMat.cols(), block) ? gram(bMat) : null) {
+            try (Tensor s = SubspaceIteration.formS(bMat, block) ? bMat.gram() : null) {
                 refined = SubspaceIteration.refine(b, bMat, s, warm, SubspaceIteration.STEPS);
             } catch (NotPositiveDefiniteException e) {
                 // The block lost rank (S has rank < block): this once, solve the full problem.
@@ -53,17 +63,11 @@ final class TopEigenvectors implements AutoCloseable {
         return DeviceOps.firstColumns(b, warm, k);
     }
 
-    private Tensor fullBlock(Tensor bMat) {
-        try (Tensor s = gram(bMat)) {
+    private Tensor fullBlock(WhitenedCoefficients bMat) {
+        try (Tensor s = bMat.gram()) {
             Eigen e = b.symmetricEigenTopK(s, block);
             return e.vectors();
         }
-    }
-
-    private Tensor gram(Tensor bMat) {
-        Tensor s = b.allocate(bMat.cols(), bMat.cols());
-        b.gram(bMat, 0f, s);
-        return s;
     }
 
     @Override

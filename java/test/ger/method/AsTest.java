@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,6 +187,67 @@ class AsTest {
         }
     }
 
+    @Test
+    void subspaceIterationThroughTheProductReachesTheFullSolversObjective() {
+        // The flop model's verdicts on the paper's shapes (k = 256): VGG-19's fc6 goes through the product, fc7 not.
+        assertTrue(WhitenedInput.productCheaper(32768, 25088, 4096, 266));
+        assertFalse(WhitenedInput.productCheaper(32768, 4096, 4096, 266));
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 700, dIn = 300, dOut = 150, k = 3;
+        assertTrue(WhitenedInput.productCheaper(n, dIn, dOut, 6), "this layer's warm steps use W^T Zc unformed");
+        // A = Yhat W^T with W of rank k plus a little: the top-k subspace is well separated, so the
+        // subspace iteration and the full solver land on the same factors, not merely the same objective.
+        Matrix yhat = input(r, n, dIn);
+        SimpleMatrix w = Fixtures.ejml(Fixtures.gaussian(r, dOut, k, 0.3, 0)).mult(Fixtures.ejml(Fixtures.gaussian(r, k, dIn, 0.3, 0)))
+                .plus(Fixtures.ejml(Fixtures.gaussian(r, dOut, dIn, 0.002, 0)));
+        SimpleMatrix a = Fixtures.ejml(yhat).mult(w.transpose());
+        Matrix pre = Fixtures.gaussian(r, n, dOut, 0.01, 0.2);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < dOut; j++) {
+                pre.set(i, j, pre.get(i, j) + (float) a.get(i, j));
+            }
+        }
+        Problem pr = new Problem(yhat, pre);
+        Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x6,1x6"));
+        try (As.LayerSolution full = solve(pr, k, options.withEigenSolver(Options.EigenSolver.FULL));
+             As.LayerSolution sub = solve(pr, k, options.withEigenSolver(Options.EigenSolver.SUBSPACE))) {
+            for (int i = 0; i < 12; i++) {
+                double f = full.objectives()[i];
+                double s = sub.objectives()[i];
+                assertTrue(Math.abs(s - f) <= 1e-3 * f, "iteration " + i + ": subspace " + s + " vs full " + f + ", seed " + seed);
+            }
+            SimpleMatrix mFull = Fixtures.ejml(b.download(full.factors().p())).mult(Fixtures.ejml(b.download(full.q())));
+            SimpleMatrix mSub = Fixtures.ejml(b.download(sub.factors().p())).mult(Fixtures.ejml(b.download(sub.q())));
+            double d = Fixtures.relative(mSub, mFull);
+            assertTrue(d < 1e-2, "M = P Q differs by " + d + ", seed " + seed);
+        }
+    }
+
+    @Test
+    void coefficientsAsAProductMatchTheFormedMatrix() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 41, dIn = 13, dOut = 17, p = 4;
+        Matrix wt = Fixtures.gaussian(r, dIn, n, 1, 0.1);
+        Matrix zc = Fixtures.gaussian(r, n, dOut, 1, 0.1);
+        Matrix v = Fixtures.gaussian(r, dOut, p, 1, 0);
+        Matrix x = Fixtures.gaussian(r, dIn, p, 1, 0);
+        SimpleMatrix bRef = Fixtures.ejml(wt).mult(Fixtures.ejml(zc));
+        try (Tensor tw = b.upload(wt); Tensor tz = b.upload(zc); Tensor tv = b.upload(v); Tensor tx = b.upload(x)) {
+            WhitenedCoefficients product = new WhitenedCoefficients.Product(b, tw, tz);
+            assertFalse(product.formed());
+            assertEquals(dIn, product.rows());
+            assertEquals(dOut, product.cols());
+            try (Tensor bv = product.times(tv); Tensor btx = product.transposeTimes(tx); Tensor s = product.gram()) {
+                assertTrue(Fixtures.relative(Fixtures.ejml(b.download(bv)), bRef.mult(Fixtures.ejml(v))) < 1e-5, "B v, seed " + seed);
+                assertTrue(Fixtures.relative(Fixtures.ejml(b.download(btx)), bRef.transpose().mult(Fixtures.ejml(x))) < 1e-5,
+                        "B^T x, seed " + seed);
+                assertTrue(Fixtures.relative(Fixtures.ejml(b.download(s)), bRef.transpose().mult(bRef)) < 1e-5, "B^T B, seed " + seed);
+            }
+        }
+    }
+
     /** ||X X^T - Y Y^T||_F for orthonormal columns: zero iff they span the same space. */
     private static double projectorDistance(SimpleMatrix x, SimpleMatrix y) {
         return x.mult(x.transpose()).minus(y.mult(y.transpose())).normF();
@@ -224,8 +286,8 @@ class AsTest {
         SimpleMatrix reference = Fixtures.topLeftSingular(b2.transpose().mult(b2), k);
         try (TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, Options.EigenSolver.SUBSPACE);
              Tensor t1 = b.upload(toMatrix(b1)); Tensor t2 = b.upload(toMatrix(b2))) {
-            eigen.next(t1).close();
-            try (Tensor u = eigen.next(t2)) {
+            eigen.next(new WhitenedCoefficients.Formed(b, t1)).close();
+            try (Tensor u = eigen.next(new WhitenedCoefficients.Formed(b, t2))) {
                 SimpleMatrix uk = Fixtures.ejml(b.download(u));
                 assertTrue(uk.transpose().mult(uk).minus(SimpleMatrix.identity(k)).normF() < 1e-4,
                         "orthonormal, seed " + seed);
@@ -237,7 +299,7 @@ class AsTest {
         try (Tensor t = b.upload(toMatrix(b1)); Tensor v = b.upload(Fixtures.gaussian(r, dOut, 2 * k, 1, 0))) {
             SimpleMatrix ref1 = Fixtures.topLeftSingular(b1.transpose().mult(b1), k);
             for (Tensor s : new Tensor[] {null, gram(t)}) {
-                try (Tensor ritz = SubspaceIteration.refine(b, t, s, v, 6)) {
+                try (Tensor ritz = SubspaceIteration.refine(b, new WhitenedCoefficients.Formed(b, t), s, v, 6)) {
                     SimpleMatrix uk = Fixtures.ejml(b.download(ritz)).extractMatrix(0, dOut, 0, k);
                     double d = projectorDistance(uk, ref1);
                     assertTrue(d < 1e-3, (s == null ? "B^T (B V)" : "S V") + ": projector distance " + d + ", seed " + seed);
