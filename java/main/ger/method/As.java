@@ -61,16 +61,22 @@ final class As {
          */
         double stepTwo(Factors f, float lambda);
 
+        /** What the pass chose and why, for the report; empty when there was nothing to choose. */
+        default List<String> notes() {
+            return List.of();
+        }
+
         @Override
         void close();
     }
 
     /**
      * One layer's solution: factors, q (k x d_in), bias = zbar - p q ybar (1 x d_out) for the
-     * uncentred input, and the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
-     * Step II.
+     * uncentred input, the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
+     * Step II, and what the solver chose on the way (for the report).
      */
-    record LayerSolution(Factors factors, Tensor q, Tensor bias, double[] objectives) implements AutoCloseable {
+    record LayerSolution(Factors factors, Tensor q, Tensor bias, double[] objectives, List<String> notes)
+            implements AutoCloseable {
         @Override
         public void close() {
             factors.close();
@@ -110,7 +116,8 @@ final class As {
             }
             Tensor q = f.q(b, in.chol());
             return new LayerSolution(f, q, bias(b, f.p(), q, f.zbar(), in.mean()),
-                    objectives.stream().mapToDouble(Double::doubleValue).toArray());
+                    objectives.stream().mapToDouble(Double::doubleValue).toArray(),
+                    pass.notes().stream().map(n -> name + ": " + n).toList());
         }
     }
 
@@ -164,6 +171,7 @@ final class As {
                         LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, input, options.ridge(), d.name());
                         try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
                             notes.addAll(in.notes());
+                            notes.addAll(s.notes());
                             result.add(new CompressedLayer.LowRank(d.name(), b.download(s.factors().p()), b.download(s.q()),
                                     b.download(s.bias())));
                             if (relu) {

@@ -4,6 +4,7 @@ import ger.backend.Backend;
 import ger.backend.Tensor;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A layer's input resident on the device, whitened once: W = Yc L^-T, kept transposed as
@@ -73,38 +74,42 @@ final class WhitenedInput implements LayerInput {
         return notes;
     }
 
-    /**
-     * Step I: the rank-k regression of z (n x d_out, centred in place) on the centred input:
-     * B = L^-1 Yc^T Zc = W^T Zc, then U_k and B U_k. A warm subspace iteration works with B as the
-     * product W^T Zc when that costs fewer flops than forming it ({@link #productCheaper}).
-     */
-    As.Factors reducedRankRegression(Tensor z, TopEigenvectors eigen) {
+    /** Centres z (n x d_out) in place; returns its column means zbar (1 x d_out). */
+    Tensor centre(Tensor z) {
         Tensor zbar = b.allocate(1, z.cols());
         b.columnMeans(z, zbar);
         b.addRowVector(z, -1f, zbar);
-        if (eigen.warm() && productCheaper(z.rows(), wt.rows(), z.cols(), eigen.block())) {
-            return As.Factors.of(new WhitenedCoefficients.Product(b, wt, z), zbar, eigen);
+        return zbar;
+    }
+
+    /**
+     * Step I: the rank-k regression of the centred zc on the centred input, B = L^-1 Yc^T Zc = W^T Zc,
+     * then U_k and B U_k, with B formed or left as the product W^T Zc; takes zbar.
+     */
+    As.Factors reducedRankRegression(Tensor zc, Tensor zbar, TopEigenvectors eigen, boolean asProduct) {
+        if (asProduct) {
+            return As.Factors.of(new WhitenedCoefficients.Product(b, wt, zc), zbar, eigen);
         }
-        try (Tensor bMat = b.allocate(wt.rows(), z.cols())) {
-            b.gemm(false, false, 1f, wt, z, 0f, bMat);
+        try (Tensor bMat = b.allocate(wt.rows(), zc.cols())) {
+            b.gemm(false, false, 1f, wt, zc, 0f, bMat);
             return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
         }
     }
 
     /**
-     * Whether a warm Step I costs fewer flops with B left as W^T Zc than with B formed, by a margin
-     * of a quarter for the thin products' lower GEMM rate. Step I applies S = B^T B STEPS + 1 times
-     * (the power steps and Rayleigh-Ritz) and B once more (bu = B U_k): 3.5 applications of S at
-     * 4 p (d_in d_out) flops with B formed, after the 2 n d_in d_out of forming it; at
-     * 4 n p (d_in + d_out) as the product. At n = 32,768, k = 256 (p = 266): VGG-19's fc6 7.1
-     * against 3.6 TFLOP, AlexNet's fc6 (n = 20,000) 1.65 against 0.99; fc7 (4096 x 4096) 1.16
-     * against 1.00, so it stays formed.
+     * Whether a warm Step I may cost less time with B left as W^T Zc than with B formed, by flop
+     * count: Step I applies S = B^T B STEPS + 1 times (the power steps and Rayleigh-Ritz) and B once
+     * more (bu = B U_k), 3.5 applications of S at 4 p d_in d_out flops with B formed, after the
+     * 2 n d_in d_out of forming it, against 4 n p (d_in + d_out) as the product. At k = 256 (p = 266):
+     * VGG-19's fc6 (n = 32,768) 7.1 against 3.6 TFLOP, AlexNet's (n = 20,000) 1.65 against 0.99,
+     * fc7 (4096 x 4096, n = 32,768) 1.16 against 1.00. Thin products run below the GEMM peak, so
+     * where this holds the pass times both ways once and keeps the faster.
      */
-    static boolean productCheaper(long n, long dIn, long dOut, long p) {
+    static boolean productMayPay(long n, long dIn, long dOut, long p) {
         double applications = SubspaceIteration.STEPS + 1.5;
         double formed = 2.0 * n * dIn * dOut + applications * 4.0 * dIn * dOut * p;
         double product = applications * 4.0 * n * p * (dIn + dOut);
-        return product < 0.75 * formed;
+        return product < formed;
     }
 
     /** out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out), then relu if asked; qh n x k scratch. */
@@ -127,6 +132,13 @@ final class WhitenedInput implements LayerInput {
         private final Tensor z;
         private final Tensor yPrime;
         private Tensor qh;
+        /** Whether Step I leaves B as the product W^T Zc: measured at the first warm Step I where it may pay. */
+        private Boolean asProduct;
+        private String note;
+
+        public List<String> notes() {
+            return note == null ? List.of() : List.of(note);
+        }
 
         Pass(Tensor preActivation) {
             this.preActivation = preActivation;
@@ -135,7 +147,30 @@ final class WhitenedInput implements LayerInput {
         }
 
         public As.Factors stepOne(TopEigenvectors eigen) {
-            return reducedRankRegression(z, eigen);
+            Tensor zbar = centre(z);
+            if (!eigen.warm() || !productMayPay(z.rows(), wt.rows(), z.cols(), eigen.block())) {
+                return reducedRankRegression(z, zbar, eigen, false);
+            }
+            if (asProduct == null) {
+                // The first warm Step I runs both ways (the extra one is one more refinement of the
+                // block) and the faster is kept for the layer's remaining iterations.
+                b.synchronize();
+                long start = System.nanoTime();
+                reducedRankRegression(z, DeviceOps.copy(b, zbar), eigen, false).close();
+                b.synchronize();
+                long formed = System.nanoTime() - start;
+                As.Factors f;
+                try (Backend.Range r = b.range("step I, B as the product W^T Zc")) {
+                    f = reducedRankRegression(z, zbar, eigen, true);
+                    b.synchronize();
+                }
+                long product = System.nanoTime() - start - formed;
+                asProduct = product < formed;
+                note = String.format(Locale.ROOT, "Step I with B %s (timed once: %.1f ms as the product W^T Zc, %.1f ms formed)",
+                        asProduct ? "as the product W^T Zc" : "formed", product * 1e-6, formed * 1e-6);
+                return f;
+            }
+            return reducedRankRegression(z, zbar, eigen, asProduct);
         }
 
         public double stepTwo(As.Factors f, float lambda) {

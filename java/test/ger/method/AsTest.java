@@ -115,7 +115,7 @@ class AsTest {
             try (WhitenedInput in = WhitenedInput.of(b, device(yhat), ridge, "fc");
                  Tensor zt = b.upload(z);
                  TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, solver);
-                 As.Factors f = in.reducedRankRegression(zt, eigen);
+                 As.Factors f = in.reducedRankRegression(zt, in.centre(zt), eigen, false);
                  Tensor qt = f.q(b, in.chol())) {
                 SimpleMatrix p = Fixtures.ejml(b.download(f.p()));
                 SimpleMatrix q = Fixtures.ejml(b.download(qt));
@@ -190,12 +190,12 @@ class AsTest {
     @Test
     void subspaceIterationThroughTheProductReachesTheFullSolversObjective() {
         // The flop model's verdicts on the paper's shapes (k = 256): VGG-19's fc6 goes through the product, fc7 not.
-        assertTrue(WhitenedInput.productCheaper(32768, 25088, 4096, 266));
-        assertFalse(WhitenedInput.productCheaper(32768, 4096, 4096, 266));
+        assertTrue(WhitenedInput.productMayPay(32768, 25088, 4096, 266));
+        assertFalse(WhitenedInput.productMayPay(32768, 4096, 4096, 1034));
         long seed = System.nanoTime();
         Random r = new Random(seed);
         int n = 700, dIn = 300, dOut = 150, k = 3;
-        assertTrue(WhitenedInput.productCheaper(n, dIn, dOut, 6), "this layer's warm steps use W^T Zc unformed");
+        assertTrue(WhitenedInput.productMayPay(n, dIn, dOut, 6), "this layer's warm Step I is timed both ways");
         // A = Yhat W^T with W of rank k plus a little: the top-k subspace is well separated, so the
         // subspace iteration and the full solver land on the same factors, not merely the same objective.
         Matrix yhat = input(r, n, dIn);
@@ -217,6 +217,9 @@ class AsTest {
                 double s = sub.objectives()[i];
                 assertTrue(Math.abs(s - f) <= 1e-3 * f, "iteration " + i + ": subspace " + s + " vs full " + f + ", seed " + seed);
             }
+            assertEquals(List.of(), full.notes());
+            assertTrue(sub.notes().size() == 1 && sub.notes().getFirst().startsWith("fc: Step I with B ")
+                    && sub.notes().getFirst().contains("timed once"), sub.notes().toString());
             SimpleMatrix mFull = Fixtures.ejml(b.download(full.factors().p())).mult(Fixtures.ejml(b.download(full.q())));
             SimpleMatrix mSub = Fixtures.ejml(b.download(sub.factors().p())).mult(Fixtures.ejml(b.download(sub.q())));
             double d = Fixtures.relative(mSub, mFull);
