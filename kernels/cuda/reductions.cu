@@ -19,6 +19,19 @@ extern "C" __global__ void sum_partials(const double* partials, int count, doubl
     }
 }
 
+// add_partials: as sum_partials, but adds to result[0] (a Backend.Sum that a training epoch's batches
+// accumulate into without a host round trip).
+extern "C" __global__ void add_partials(const double* partials, int count, double* result) {
+    double acc = 0.0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        acc += partials[i];
+    }
+    acc = ger_block_sum(acc);
+    if (threadIdx.x == 0) {
+        result[0] += acc;
+    }
+}
+
 extern "C" __global__ void squared_error_partials(const float* a, const float* b, unsigned long long n,
                                                   double* partials) {
     double acc = 0.0;

@@ -147,6 +147,29 @@ public interface Backend extends AutoCloseable {
      */
     double errorGradient(Tensor out, Tensor target, float scale, Tensor delta);
 
+    /**
+     * {@link #errorGradient} with the sum of squares added to {@code sum} (from {@link #newSum})
+     * instead of returned: a training epoch's batches then never wait for the device, and the sum is
+     * read once at the end.
+     */
+    default void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
+        ((HostSum) sum).add(errorGradient(out, target, scale, delta));
+    }
+
+    /** A new {@link Sum}, zero. */
+    default Sum newSum() {
+        return new HostSum();
+    }
+
+    /** A double kept where the backend computes (on the GPU, in device memory), added to by operations. */
+    interface Sum extends AutoCloseable {
+        /** The value, once the operations queued before this call are done. */
+        double read();
+
+        @Override
+        void close();
+    }
+
     /** grad(i, j) = 0 where activation(i, j) <= 0 (backward through a ReLU, given its output). In place. */
     void reluBackward(Tensor grad, Tensor activation);
 

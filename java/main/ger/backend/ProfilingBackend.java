@@ -193,6 +193,16 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
+        inner.errorGradient(out, target, scale, delta, sum);
+    }
+
+    @Override
+    public Sum newSum() {
+        return inner.newSum();
+    }
+
+    @Override
     public void reluBackward(Tensor grad, Tensor activation) {
         inner.reluBackward(grad, activation);
     }

@@ -223,11 +223,42 @@ final class GlobalStage implements AutoCloseable {
     }
 
     /**
-     * Forward over the given rows: fills the activations and the output (and hidden) error gradients
-     * scaled for the batch mean; returns the batch's summed normalised loss (the epoch loss is the
-     * sum over batches / n).
+     * The summed squared errors of the output and of each hidden layer (beta > 0), kept on the
+     * device while the batches add to them, so that an epoch never waits on a batch's loss.
      */
-    private double forward(Buffers buf, int[] rows) {
+    private final class Losses implements AutoCloseable {
+        final Backend.Sum output = b.newSum();
+        final Backend.Sum[] hidden = new Backend.Sum[hiddenTargets.size()];
+
+        Losses() {
+            for (int l = 0; l < hidden.length; l++) {
+                hidden[l] = b.newSum();
+            }
+        }
+
+        /** The summed normalised loss of the rows so far (waits for the device). */
+        double read() {
+            double loss = output.read() / outNorm;
+            for (int l = 0; l < hidden.length; l++) {
+                loss += options.beta() * hidden[l].read() / hiddenNorm[l];
+            }
+            return loss;
+        }
+
+        @Override
+        public void close() {
+            output.close();
+            for (Backend.Sum h : hidden) {
+                h.close();
+            }
+        }
+    }
+
+    /**
+     * Forward over the given rows: fills the activations and the output (and hidden) error gradients
+     * scaled for the batch mean, and adds the batch's squared errors to losses.
+     */
+    private void forward(Buffers buf, int[] rows, Losses losses) {
         int m = layers.size();
         x.gather(rows, buf.xb);
         target.gather(rows, buf.tb);
@@ -235,14 +266,13 @@ final class GlobalStage implements AutoCloseable {
             layers.get(l).forward(b, l == 0 ? buf.xb : buf.h[l - 1], l < m - 1, buf.qh[l], buf.h[l]);
         }
         int n = rows.length;
-        double loss = b.errorGradient(buf.h[m - 1], buf.tb, (float) (2.0 / (n * outNorm)), buf.delta[m - 1]) / outNorm;
+        b.errorGradient(buf.h[m - 1], buf.tb, (float) (2.0 / (n * outNorm)), buf.delta[m - 1], losses.output);
         double beta = options.beta();
         for (int l = 0; l < hiddenTargets.size(); l++) {
             hiddenTargets.get(l).gather(rows, buf.hiddenTb[l]);
             double scale = 2.0 * beta / (n * hiddenNorm[l]);
-            loss += beta * b.errorGradient(buf.h[l], buf.hiddenTb[l], (float) scale, buf.hiddenGrad[l]) / hiddenNorm[l];
+            b.errorGradient(buf.h[l], buf.hiddenTb[l], (float) scale, buf.hiddenGrad[l], losses.hidden[l]);
         }
-        return loss;
     }
 
     /** Backward from the output gradient down to the lowest low-rank layer: fills dP, dQ, db. */
@@ -266,12 +296,19 @@ final class GlobalStage implements AutoCloseable {
         }
     }
 
-    /** The batch's summed normalised loss, with every trainable gradient filled (for tests and SGD). */
+    /** The batch's summed normalised loss, with every trainable gradient filled (for tests). */
     double lossAndGradients(int[] rows) {
+        try (Losses losses = new Losses()) {
+            lossAndGradients(rows, losses);
+            return losses.read();
+        }
+    }
+
+    /** Fills every trainable gradient for the batch and adds its losses. */
+    private void lossAndGradients(int[] rows, Losses losses) {
         Buffers buf = buffers(rows.length);
-        double loss = forward(buf, rows);
+        forward(buf, rows, losses);
         backward(buf);
-        return loss;
     }
 
     private void update(float lr) {
@@ -292,16 +329,17 @@ final class GlobalStage implements AutoCloseable {
     /** The normalised loss over all calibration rows, forward only. */
     double fullLoss() {
         int n = x.rows();
-        double sum = 0;
-        for (int from = 0; from < n; from += batch) {
-            int count = Math.min(batch, n - from);
-            int[] rows = new int[count];
-            for (int i = 0; i < count; i++) {
-                rows[i] = from + i;
+        try (Losses losses = new Losses()) {
+            for (int from = 0; from < n; from += batch) {
+                int count = Math.min(batch, n - from);
+                int[] rows = new int[count];
+                for (int i = 0; i < count; i++) {
+                    rows[i] = from + i;
+                }
+                forward(buffers(count), rows, losses);
             }
-            sum += forward(buffers(count), rows);
+            return losses.read() / n;
         }
-        return sum / n;
     }
 
     private List<Tensor> state() {
@@ -325,7 +363,7 @@ final class GlobalStage implements AutoCloseable {
             double initialLoss = fullLoss();
             double initialError = Forward.squaredError(b, layers, x, target);
             List<CompressedLayer> initial = download();
-            List<Double> losses = new ArrayList<>();
+            List<Double> epochLosses = new ArrayList<>();
             double lr = options.lr();
             int halvings = 0;
             int n = x.rows();
@@ -333,16 +371,16 @@ final class GlobalStage implements AutoCloseable {
             Backend.Range stage = b.range("global stage");
             for (int epoch = 0; epoch < options.epochs(); ) {
                 double epochLr = lr * Math.pow(0.5, options.lrHalvingEpochs() > 0 ? epoch / options.lrHalvingEpochs() : 0);
-                double sum = 0;
-                try (Backend.Range r = b.range("epoch " + epoch)) {
+                double loss;
+                try (Backend.Range r = b.range("epoch " + epoch); Losses sums = new Losses()) {
                     int[] order = shuffled(n, options.seed() + epoch);
                     for (int from = 0; from < n; from += batch) {
                         int[] rows = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
-                        sum += lossAndGradients(rows);
+                        lossAndGradients(rows, sums);
                         update((float) epochLr);
                     }
+                    loss = sums.read() / n;
                 }
-                double loss = sum / n;
                 if (!Double.isFinite(loss) || loss > DIVERGENCE_FACTOR * initialLoss + DIVERGENCE_FLOOR || !stateFinite()) {
                     for (int i = 0; i < state.size(); i++) {
                         DeviceOps.copyInto(b, good.get(i), state.get(i));
@@ -361,7 +399,7 @@ final class GlobalStage implements AutoCloseable {
                 for (int i = 0; i < state.size(); i++) {
                     DeviceOps.copyInto(b, state.get(i), good.get(i));
                 }
-                losses.add(loss);
+                epochLosses.add(loss);
                 progress.advance(String.format("loss %.5g lr %.3g", loss, epochLr));
                 epoch++;
             }
@@ -377,7 +415,7 @@ final class GlobalStage implements AutoCloseable {
                         initialError, finalError));
                 result = initial;
             }
-            return new Result(result, losses, lr, notes);
+            return new Result(result, epochLosses, lr, notes);
         } finally {
             good.forEach(Tensor::close);
         }

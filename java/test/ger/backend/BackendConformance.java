@@ -746,6 +746,29 @@ public abstract class BackendConformance {
     }
 
     @Test
+    void errorGradientIntoASum() {
+        Draw r = Draw.fresh();
+        double expected = 0;
+        try (Backend.Sum sum = backend().newSum()) {
+            assertEquals(0.0, sum.read(), r.tag("a new sum"));
+            // Shapes that take one and several reduction blocks; every call adds.
+            for (int[] shape : new int[][] {{37, 53}, {1, 7}, {613, 129}}) {
+                Matrix out = gaussian(r, shape[0], shape[1]);
+                Matrix target = gaussian(r, shape[0], shape[1]);
+                float scale = (float) (0.1 + r.rng().nextDouble());
+                for (long i = 0; i < out.size(); i++) {
+                    double diff = (double) out.getFlat(i) - target.getFlat(i);
+                    expected += diff * diff;
+                }
+                Tensor delta = poisoned(shape[0], shape[1]);
+                backend().errorGradient(up(out), up(target), scale, delta, sum);
+                assertClose(scaled(d(out), scale, d(target), -scale), down(delta), tolerance(), r.tag("delta " + shape[0]));
+            }
+            assertClose(expected, sum.read(), tolerance(), r.tag("the sum of three calls"));
+        }
+    }
+
+    @Test
     void reluBackward() {
         Draw r = Draw.fresh();
         Matrix grad = gaussian(r, 37, 53);

@@ -243,12 +243,40 @@ public final class CudaBackend implements Backend {
      * before the partials buffer; sum_partials then reduces the partials into the device scalar.
      */
     private double reduce(Kernel kernel, long n, Object... leading) {
+        int blocks = launchPartials(kernel, n, leading);
+        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, scalar());
+        return readScalar();
+    }
+
+    /** Launches a *_partials kernel over n elements into the partials buffer; returns its block count. */
+    private int launchPartials(Kernel kernel, long n, Object... leading) {
         Launch geometry = Launch.partials(n);
         Object[] args = Arrays.copyOf(leading, leading.length + 1);
         args[leading.length] = partials();
         launch(kernel, geometry, args);
-        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), geometry.gridX(), scalar());
-        return readScalar();
+        return geometry.gridX();
+    }
+
+    /** A {@link Sum} in device memory: one double in a 1 x 2 float tensor's 8 bytes (freed with the backend). */
+    private final class DeviceSum implements Sum {
+        private final CudaTensor cell = allocate(1, 2);
+
+        DeviceSum() {
+            fill(cell, 0f); // all-zero bits: 0.0 as a double
+        }
+
+        @Override
+        public double read() {
+            current();
+            try (Arena arena = Arena.ofConfined()) {
+                return CudaBackend.this.read(arena, cell.address(), 8).get(ValueLayout.JAVA_DOUBLE, 0);
+            }
+        }
+
+        @Override
+        public void close() {
+            cell.close();
+        }
     }
 
     /** A device buffer of at least {@code count} ints, reused between calls (stream order keeps uses apart). */
@@ -616,6 +644,24 @@ public final class CudaBackend implements Backend {
         Shapes.same("errorGradient", out, delta);
         current();
         return reduce(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+    }
+
+    @Override
+    public void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
+        Shapes.same("errorGradient", out, target);
+        Shapes.same("errorGradient", out, delta);
+        if (!(sum instanceof DeviceSum deviceSum)) {
+            throw new IllegalArgumentException("cuda backend got a sum it did not make: " + sum);
+        }
+        current();
+        int blocks = launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+        launch(Kernel.ADD_PARTIALS, Launch.singleBlock(), partials(), blocks, deviceSum.cell.address());
+    }
+
+    @Override
+    public Sum newSum() {
+        current();
+        return new DeviceSum();
     }
 
     @Override

@@ -125,6 +125,10 @@ class FakeCudaTest {
                 b.squaredError(x, y);
                 b.squaredNorm(x);
                 b.errorGradient(x, y, 0.5f, x);
+                try (Backend.Sum sum = b.newSum()) {
+                    b.errorGradient(x, y, 0.5f, x, sum);
+                    check(sum.read() == 0.0, "a sum the fake's kernels never add to stays zero");
+                }
                 b.reluBackward(x, y);
                 b.reluPenalty(x, y, 0.1f, y);
                 long[] topk = b.topkCorrect(x, r.ints(37, 0, 53).toArray(), new int[] {1, 5});
