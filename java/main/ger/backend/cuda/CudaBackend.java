@@ -607,7 +607,11 @@ public final class CudaBackend implements Backend {
     private void columnSums(Tensor x, Tensor sums, float scale, String op) {
         Shapes.require(op, "result", sums, 1, x.cols());
         current();
-        launch(Kernel.COLUMN_SUMS, Launch.columns(x.cols()), ptr(x), x.rows(), x.cols(), scale, ptr(sums));
+        Launch slices = Launch.columnSums(x.rows(), x.cols());
+        long partials = driver.memAllocAsync(8L * slices.gridY() * Math.max(1, x.cols()), stream);
+        launch(Kernel.COLUMN_SUMS, slices, ptr(x), x.rows(), x.cols(), Launch.sliceRows(x.rows(), slices), partials);
+        launch(Kernel.COLUMN_SUMS_FINISH, Launch.strided(x.cols()), partials, slices.gridY(), x.cols(), scale, ptr(sums));
+        driver.memFreeAsync(partials, stream);
     }
 
     @Override

@@ -52,9 +52,27 @@ class LaunchTest {
 
     @Test
     void columnAndRowGeometries() {
-        assertEquals(4, Launch.columns(97).gridX());
-        assertEquals(32, Launch.columns(97).blockX());
-        assertEquals(8, Launch.columns(97).blockY());
+        assertEquals(4, Launch.columnSums(10, 97).gridX());
+        assertEquals(32, Launch.columnSums(10, 97).blockX());
+        assertEquals(8, Launch.columnSums(10, 97).blockY());
+        // The paper's shapes: a lambda iteration's Z (32,768 x 4096) in 8 slices of 4096 rows, fc6's
+        // input in 2, a batch's delta (256 x 4096) in 4 of 64.
+        assertEquals(8, Launch.columnSums(32768, 4096).gridY());
+        assertEquals(2, Launch.columnSums(32768, 25088).gridY());
+        assertEquals(4, Launch.columnSums(256, 4096).gridY());
+        assertEquals(1, Launch.columnSums(0, 5).gridY());
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        for (int trial = 0; trial < 200; trial++) {
+            int rows = r.nextInt(1 << r.nextInt(20)) + 1;
+            int cols = r.nextInt(1 << r.nextInt(16)) + 1;
+            Launch l = Launch.columnSums(rows, cols);
+            int per = Launch.sliceRows(rows, l);
+            String what = rows + " x " + cols + " (seed " + seed + ")";
+            // Every row in exactly one slice: the slices reach the last row, and the last one is not empty.
+            assertTrue((long) per * l.gridY() >= rows && (long) per * (l.gridY() - 1) < rows, what);
+            assertTrue(l.gridY() <= 65535 && (long) l.gridX() * 32 >= cols, what);
+        }
         assertEquals(38, Launch.warpPerRow(301).gridX(), "8 rows per block of 256 threads");
     }
 
