@@ -42,7 +42,7 @@ final class WhitenedInput implements LayerInput {
         Factored f;
         try (Tensor gram = b.allocate(d, d)) {
             try (Backend.Range r = b.range("gram " + layer)) {
-                b.gram(yhat, 0f, gram);
+                gram(b, yhat, gram);
             }
             f = LayerInput.factor(b, gram, ridge, layer, yhat.rows());
         } catch (RuntimeException e) {
@@ -56,6 +56,28 @@ final class WhitenedInput implements LayerInput {
             b.triangularSolve(f.chol(), false, wt);
         }
         return new WhitenedInput(b, wt, mean, f, rows.chunkRows());
+    }
+
+    /**
+     * Rows per Gram call. VGG-19's fc6 Gram ran at the SGEMM rate over 32,768 rows on an H200 and
+     * five times slower per flop over 100,000 in one call (bench/results/README.md, run 3), so a
+     * taller input accumulates over blocks of this many rows.
+     */
+    static final int GRAM_ROWS = 32768;
+
+    /** gram = yc^T yc, in blocks of {@link #GRAM_ROWS} rows. */
+    static void gram(Backend b, Tensor yc, Tensor gram) {
+        if (yc.rows() <= GRAM_ROWS) {
+            b.gram(yc, 0f, gram);
+            return;
+        }
+        for (int from = 0; from < yc.rows(); from += GRAM_ROWS) {
+            int count = Math.min(GRAM_ROWS, yc.rows() - from);
+            try (Tensor block = b.allocate(count, yc.cols())) {
+                b.copyRows(yc, from, block, 0, count);
+                b.gram(block, from == 0 ? 0f : 1f, gram);
+            }
+        }
     }
 
     public Tensor mean() {

@@ -251,6 +251,21 @@ class AsTest {
         }
     }
 
+    @Test
+    void aTallInputsGramAccumulatesOverBlocks() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 2 * WhitenedInput.GRAM_ROWS + 1 + r.nextInt(1000); // two full blocks and a ragged one
+        Matrix y = Fixtures.gaussian(r, n, 6, 1, 0.5);
+        SimpleMatrix reference = Fixtures.ejml(y).transpose().mult(Fixtures.ejml(y));
+        try (Tensor yt = b.upload(y); Tensor g = b.allocate(6, 6)) {
+            b.fill(g, Float.NaN); // the first block overwrites
+            WhitenedInput.gram(b, yt, g);
+            double d = Fixtures.relative(Fixtures.ejml(b.download(g)), reference);
+            assertTrue(d < 1e-5, n + " rows: Gram differs by " + d + ", seed " + seed);
+        }
+    }
+
     /** ||X X^T - Y Y^T||_F for orthonormal columns: zero iff they span the same space. */
     private static double projectorDistance(SimpleMatrix x, SimpleMatrix y) {
         return x.mult(x.transpose()).minus(y.mult(y.transpose())).normF();
