@@ -205,6 +205,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         System.out.printf("output relative error: init %.5f, GER %.5f, LRD %.5f; settled lr %s%n",
                 json.get("output_rel_error_init"), json.get("output_rel_error"), json.get("output_rel_error_lrd"), json.get("lr"));
+        if (json.get("notes") instanceof List<?> notes) {
+            notes.forEach(n -> System.out.println("note: " + n));
+        }
         if (json.get("roofline") != null) {
             System.out.println("roofline: " + json.get("roofline"));
         }
