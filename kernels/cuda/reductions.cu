@@ -1,6 +1,7 @@
 // Whole-tensor sums in double, in two deterministic passes: a *_partials kernel writes one double
 // per block (partials: gridDim.x doubles, gridDim.x <= 1024), then sum_partials adds them in one
-// block into a device scalar that the host copies back once.
+// block into a device scalar that the host copies back once (add = 0), or onto one that keeps a
+// running sum on the device, a Backend.Sum (add = 1).
 //   squared_error_partials:  sum (a - b)^2            a, b: n elements
 //   squared_norm_partials:   sum a^2                  a: n elements
 //   error_gradient_partials: sum (out - target)^2, and delta = scale (out - target);
@@ -8,27 +9,14 @@
 // Reference: ger.backend.java.JavaBackend (squaredError, squaredNorm, errorGradient).
 #include "common.cuh"
 
-extern "C" __global__ void sum_partials(const double* partials, int count, double* result) {
+extern "C" __global__ void sum_partials(const double* partials, int count, double* result, int add) {
     double acc = 0.0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) {
         acc += partials[i];
     }
     acc = ger_block_sum(acc);
     if (threadIdx.x == 0) {
-        result[0] = acc;
-    }
-}
-
-// add_partials: as sum_partials, but adds to result[0] (a Backend.Sum that a training epoch's batches
-// accumulate into without a host round trip).
-extern "C" __global__ void add_partials(const double* partials, int count, double* result) {
-    double acc = 0.0;
-    for (int i = threadIdx.x; i < count; i += blockDim.x) {
-        acc += partials[i];
-    }
-    acc = ger_block_sum(acc);
-    if (threadIdx.x == 0) {
-        result[0] += acc;
+        result[0] = add ? result[0] + acc : acc;
     }
 }
 

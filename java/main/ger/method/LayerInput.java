@@ -17,35 +17,61 @@ import java.util.List;
  * When C is not positive definite in float, the ridge is raised tenfold, up to {@link #RETRIES}
  * times, and a note says so.
  */
-sealed interface LayerInput extends AutoCloseable permits WhitenedInput, StreamedInput {
-    int RETRIES = 4;
+abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput, StreamedInput {
+    static final int RETRIES = 4;
+
+    final Backend b;
+    private final Tensor mean;
+    private final Tensor chol;
+    private final double eps;
+    private final List<String> notes;
+
+    /** Takes ownership of mean and of f's factor. */
+    LayerInput(Backend b, Tensor mean, Factored f) {
+        this.b = b;
+        this.mean = mean;
+        this.chol = f.chol();
+        this.eps = f.eps();
+        this.notes = List.copyOf(f.notes());
+    }
 
     /** ybar, 1 x d_in. */
-    Tensor mean();
+    final Tensor mean() {
+        return mean;
+    }
 
     /** L, d_in x d_in, lower. */
-    Tensor chol();
+    final Tensor chol() {
+        return chol;
+    }
 
     /** The ridge added to the diagonal of Yc^T Yc. */
-    double eps();
+    final double eps() {
+        return eps;
+    }
 
     /** Notes to pass on to every result that uses this input (a raised ridge). */
-    List<String> notes();
+    final List<String> notes() {
+        return notes;
+    }
 
     /**
      * AS's alternation for this input against the layer's original pre-activation A (n x d_out, not
      * closed by the pass): Z starts at A.
      */
-    As.Pass pass(Rows preActivation);
+    abstract As.Pass pass(Rows preActivation);
 
     /**
      * The layer's output rows Yhat q^T p^T + bias (then relu if asked), the next layer's input: q and
      * bias are the solution's, from f.
      */
-    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu);
+    abstract Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu);
 
     @Override
-    void close();
+    public void close() {
+        mean.close();
+        chol.close();
+    }
 
     /** Takes ownership of yhat (n x d_in): device rows are centred and whitened in place, host rows kept for streaming. */
     static LayerInput of(Backend b, Rows yhat, double ridge, String layer) {

@@ -3,7 +3,6 @@ package ger.method;
 import ger.backend.Backend;
 import ger.backend.Tensor;
 
-import java.util.List;
 
 /**
  * A layer's input held in host memory and streamed through the device a chunk at a time: a first
@@ -13,21 +12,12 @@ import java.util.List;
  * never stored; Step I solves B = L^-1 G once per iteration. Device memory is the Gram matrix, its
  * factor, G and one chunk, whatever the number of rows.
  */
-final class StreamedInput implements LayerInput {
-    private final Backend b;
+final class StreamedInput extends LayerInput {
     private final Rows.OnHost rows;
-    private final Tensor mean;
-    private final Tensor chol;
-    private final double eps;
-    private final List<String> notes;
 
     private StreamedInput(Backend b, Rows.OnHost rows, Tensor mean, Factored f) {
-        this.b = b;
+        super(b, mean, f);
         this.rows = rows;
-        this.mean = mean;
-        this.chol = f.chol();
-        this.eps = f.eps();
-        this.notes = List.copyOf(f.notes());
     }
 
     /** Takes ownership of rows (n x d_in), kept for the passes. */
@@ -56,23 +46,7 @@ final class StreamedInput implements LayerInput {
         }
     }
 
-    public Tensor mean() {
-        return mean;
-    }
-
-    public Tensor chol() {
-        return chol;
-    }
-
-    public double eps() {
-        return eps;
-    }
-
-    public List<String> notes() {
-        return notes;
-    }
-
-    public As.Pass pass(Rows preActivation) {
+    As.Pass pass(Rows preActivation) {
         return new Pass(preActivation);
     }
 
@@ -92,7 +66,7 @@ final class StreamedInput implements LayerInput {
             part = b.allocate(1, dOut);
             boolean[] first = {true};
             rows.forEachChunk((from, y) -> {
-                b.addRowVector(y, -1f, mean);
+                b.addRowVector(y, -1f, mean());
                 try (Tensor a = b.allocate(y.rows(), dOut)) {
                     preActivation.read(from, a);
                     accumulate(y, a, first);
@@ -114,7 +88,7 @@ final class StreamedInput implements LayerInput {
             Tensor zbar = DeviceOps.copy(b, zSum);
             b.scale(zbar, 1f / rows.rows());
             try (Tensor bMat = DeviceOps.copy(b, g)) {
-                b.triangularSolve(chol, false, bMat);
+                b.triangularSolve(chol(), false, bMat);
                 return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
             }
         }
@@ -124,10 +98,10 @@ final class StreamedInput implements LayerInput {
             int k = f.p().cols();
             double[] objective = {0};
             boolean[] first = {true};
-            try (Tensor q = f.q(b, chol)) {
+            try (Tensor q = f.q(b, chol())) {
                 rows.forEachChunk((from, y) -> {
                     int count = y.rows();
-                    b.addRowVector(y, -1f, mean);
+                    b.addRowVector(y, -1f, mean());
                     try (Tensor qh = b.allocate(count, k); Tensor yPrime = b.allocate(count, dOut);
                          Tensor a = b.allocate(count, dOut); Tensor z = b.allocate(count, dOut)) {
                         b.lowRankForward(y, q, f.p(), f.zbar(), false, qh, yPrime);
@@ -147,7 +121,7 @@ final class StreamedInput implements LayerInput {
         }
     }
 
-    public Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
+    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
         int k = f.p().cols();
         return rows.map(f.p().rows(), (y, out) -> {
             try (Tensor qh = b.allocate(y.rows(), k)) {
@@ -158,8 +132,7 @@ final class StreamedInput implements LayerInput {
 
     @Override
     public void close() {
+        super.close();
         rows.close();
-        mean.close();
-        chol.close();
     }
 }

@@ -12,23 +12,14 @@ import java.util.Locale;
  * triangular solve against L inside the iterations, only one per layer here (d_in^2 n flops, paid
  * back after about n / d_out iterations).
  */
-final class WhitenedInput implements LayerInput {
-    private final Backend b;
+final class WhitenedInput extends LayerInput {
     final Tensor wt;
-    private final Tensor mean;
-    private final Tensor chol;
-    private final double eps;
-    private final List<String> notes;
     /** Rows per chunk of the output rows' passes. */
     private final int chunkRows;
 
     private WhitenedInput(Backend b, Tensor wt, Tensor mean, Factored f, int chunkRows) {
-        this.b = b;
+        super(b, mean, f);
         this.wt = wt;
-        this.mean = mean;
-        this.chol = f.chol();
-        this.eps = f.eps();
-        this.notes = List.copyOf(f.notes());
         this.chunkRows = chunkRows;
     }
 
@@ -80,22 +71,6 @@ final class WhitenedInput implements LayerInput {
         }
     }
 
-    public Tensor mean() {
-        return mean;
-    }
-
-    public Tensor chol() {
-        return chol;
-    }
-
-    public double eps() {
-        return eps;
-    }
-
-    public List<String> notes() {
-        return notes;
-    }
-
     /** Centres z (n x d_out) in place; returns its column means zbar (1 x d_out). */
     Tensor centre(Tensor z) {
         Tensor zbar = b.allocate(1, z.cols());
@@ -141,7 +116,7 @@ final class WhitenedInput implements LayerInput {
         b.addBiasRelu(out, f.zbar(), relu);
     }
 
-    public As.Pass pass(Rows preActivation) {
+    As.Pass pass(Rows preActivation) {
         if (!(preActivation instanceof Rows.OnDevice a)) {
             throw new IllegalArgumentException("a device-resident input needs a device-resident pre-activation");
         }
@@ -212,7 +187,7 @@ final class WhitenedInput implements LayerInput {
         }
     }
 
-    public Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
+    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
         Tensor out = b.allocate(wt.cols(), f.p().rows());
         try (Tensor qh = b.allocate(wt.cols(), f.p().cols())) {
             forward(f, relu, qh, out);
@@ -225,8 +200,7 @@ final class WhitenedInput implements LayerInput {
 
     @Override
     public void close() {
+        super.close();
         wt.close();
-        mean.close();
-        chol.close();
     }
 }

@@ -244,7 +244,7 @@ public final class CudaBackend implements Backend {
      */
     private double reduce(Kernel kernel, long n, Object... leading) {
         int blocks = launchPartials(kernel, n, leading);
-        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, scalar());
+        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, scalar(), 0);
         return readScalar();
     }
 
@@ -659,7 +659,7 @@ public final class CudaBackend implements Backend {
         }
         current();
         int blocks = launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
-        launch(Kernel.ADD_PARTIALS, Launch.singleBlock(), partials(), blocks, deviceSum.cell.address());
+        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, deviceSum.cell.address(), 1);
     }
 
     @Override

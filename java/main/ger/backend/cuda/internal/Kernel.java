@@ -6,8 +6,7 @@ package ger.backend.cuda.internal;
  * (Integer), f = float (Float). KernelSignatureTest checks these against the .cu sources.
  */
 public enum Kernel {
-    SUM_PARTIALS("sum_partials", "pip"),
-    ADD_PARTIALS("add_partials", "pip"),
+    SUM_PARTIALS("sum_partials", "pipi"),
     SQUARED_ERROR_PARTIALS("squared_error_partials", "ppup"),
     SQUARED_NORM_PARTIALS("squared_norm_partials", "pup"),
     ERROR_GRADIENT_PARTIALS("error_gradient_partials", "ppfpup"),
