@@ -80,6 +80,7 @@ int cuMemFreeAsync(uint64_t p, void* s) {
     return 1; // not a live allocation: a double free
 }
 
+int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = (size_t)3 << 30; *total = (size_t)4 << 30; return 0; }
 int cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(0x4000); return 0; }
 int cuMemPoolSetAttribute(void* pool, int attr, void* value) { (void)value; return pool == handle(0x4000) && attr == 4 ? 0 : 1; }
 

@@ -26,6 +26,15 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- memory
 
+    /**
+     * Bytes that can still be allocated on the device (CUDA: the driver's free memory; OpenCL: the
+     * device's global memory less this backend's tensors); {@link Long#MAX_VALUE} where the device is
+     * the host (java). The methods use it to decide whether the calibration rows fit or must stream.
+     */
+    default long freeMemory() {
+        return Long.MAX_VALUE;
+    }
+
     /** A rows x cols tensor with undefined contents. */
     Tensor allocate(int rows, int cols);
 

@@ -63,6 +63,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public long freeMemory() {
+        return inner.freeMemory();
+    }
+
+    @Override
     public Tensor allocate(int rows, int cols) {
         return inner.allocate(rows, cols);
     }

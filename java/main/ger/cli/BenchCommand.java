@@ -90,10 +90,10 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("lr", o.lr());
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("tf32", backend.tf32);
-                wl.put("stream_rows", o.streamRows());
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
                     CompressionResult ger = session.compress(MethodName.GER, rank);
+                    wl.put("stream_rows", session.streamedChunkRows());
                     double endToEnd = ger.phaseSeconds().entrySet().stream().filter(e -> !e.getKey().equals("evaluate"))
                             .mapToDouble(Map.Entry::getValue).sum();
                     CompressionResult as = session.compress(MethodName.AS, rank); // reuses GER's initialisation

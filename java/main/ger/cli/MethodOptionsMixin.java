@@ -1,5 +1,6 @@
 package ger.cli;
 
+import ger.GerException;
 import ger.method.Options;
 import picocli.CommandLine.Option;
 
@@ -47,11 +48,27 @@ final class MethodOptionsMixin {
     @Option(names = "--seed", defaultValue = "42", description = "shuffling and k-means++ seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--stream-rows", defaultValue = "0", paramLabel = "N",
-            description = "keep the calibration rows and activations in host memory and stream them through the "
-                    + "device N rows at a time, for calibration sets larger than device memory; 0 keeps them all "
-                    + "on the device (default ${DEFAULT-VALUE})")
-    int streamRows;
+    @Option(names = "--stream-rows", defaultValue = "auto", paramLabel = "auto|0|N",
+            description = "N: keep the calibration rows and activations in host memory and stream them through the "
+                    + "device N rows at a time, for calibration sets larger than device memory; 0: all on the device; "
+                    + "auto: stream only when they would not fit (default ${DEFAULT-VALUE})")
+    String streamRows;
+
+    private int streamRows() {
+        if (streamRows.equalsIgnoreCase("auto")) {
+            return Options.STREAM_AUTO;
+        }
+        try {
+            int rows = Integer.parseInt(streamRows);
+            if (rows >= 0) {
+                return rows;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new GerException("--stream-rows takes auto, 0 (all rows on the device) or a number of rows, got '"
+                + streamRows + "'");
+    }
 
     Options toOptions() {
         return DEFAULTS.withSchedule(Options.parseSchedule(schedule))
@@ -61,6 +78,6 @@ final class MethodOptionsMixin {
                 .withSgd(momentum, weightDecay, lrHalving)
                 .withPq(DEFAULTS.pqCentroids(), pqIterations)
                 .withSeed(seed)
-                .withStreamRows(streamRows);
+                .withStreamRows(streamRows());
     }
 }

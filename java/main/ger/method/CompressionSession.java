@@ -44,6 +44,8 @@ public final class CompressionSession implements AutoCloseable {
     private List<Rows> preActivations;
     /** AS's prepared input of layer 0 (the calibration rows at every rank). */
     private LayerInput firstInput;
+    /** Where the rows went, when the session chose it ({@link Options#STREAM_AUTO}); added to every result's notes. */
+    private final List<String> residencyNotes = new ArrayList<>();
     /** AS results by rank and layer set, host copies. */
     private final Map<String, AsRun> asRuns = new HashMap<>();
 
@@ -100,6 +102,7 @@ public final class CompressionSession implements AutoCloseable {
         Map<String, Double> phases = new LinkedHashMap<>();
         List<String> notes = new ArrayList<>();
         prepare(phases);
+        notes.addAll(residencyNotes);
         List<Double> epochLoss = List.of();
         Double settledLr = null;
         List<CompressedLayer> layers = switch (method) {
@@ -141,8 +144,9 @@ public final class CompressionSession implements AutoCloseable {
     private void prepare(Map<String, Double> phases) {
         if (x == null) {
             long start = System.nanoTime();
-            x = options.streamRows() > 0
-                    ? new Rows.OnHost(backend, calib, false, options.streamRows())
+            int chunk = streamRows();
+            x = chunk > 0
+                    ? new Rows.OnHost(backend, calib, false, chunk)
                     : new Rows.OnDevice(backend, backend.upload(calib), Forward.CHUNK_ROWS);
             phases.put("upload", seconds(start));
         }
@@ -177,6 +181,52 @@ public final class CompressionSession implements AutoCloseable {
             preActivations = List.copyOf(as);
             phases.put("activations", seconds(start));
         }
+    }
+
+    /** The rows per streamed chunk, or 0 to keep every row on the device: as asked, or decided here for auto. */
+    private int streamRows() {
+        if (options.streamRows() != Options.STREAM_AUTO) {
+            return options.streamRows();
+        }
+        int[] widths = new int[model.depth() + 1];
+        widths[0] = model.inputDim();
+        for (int l = 0; l < model.depth(); l++) {
+            widths[l + 1] = model.layer(l).out();
+        }
+        long need = residentBytes(widths, calib.rows());
+        long free = backend.freeMemory();
+        if (need <= 0.9 * free) {
+            return 0;
+        }
+        residencyNotes.add(String.format(Locale.ROOT, "the calibration rows stay in host memory and go through the device "
+                + "%d rows at a time: keeping them on it would take about %.1f GB, and %.1f GB is free "
+                + "(--stream-rows 0 keeps them there anyway)", Forward.CHUNK_ROWS, need / 1e9, free / 1e9));
+        return Forward.CHUNK_ROWS;
+    }
+
+    /**
+     * The device bytes that the resident path needs at its peak for n calibration rows through layers
+     * of the given widths (d_0, d_1, ..., d_m): the rows and,
+     * while the first layer's input is whitened, two more copies of them; every layer's
+     * pre-activation; AS's Z, Y' and the next layer's input at the widest layer; the widest input's
+     * Gram matrix and its factor. On VGG-19's FC layers at n = 100,000 this is 43.7 GB, where
+     * nvidia-smi, sampled every second, saw a peak of 37.9 GB (bench/results/README.md, run 3).
+     */
+    static long residentBytes(int[] widths, long n) {
+        long sumOut = 0;
+        long maxOut = 0;
+        long maxIn = 0;
+        for (int l = 1; l < widths.length; l++) {
+            sumOut += widths[l];
+            maxOut = Math.max(maxOut, widths[l]);
+            maxIn = Math.max(maxIn, widths[l - 1]);
+        }
+        return Float.BYTES * (n * (3L * widths[0] + sumOut + 3 * maxOut) + 2 * maxIn * maxIn);
+    }
+
+    /** The rows per streamed chunk the session settled on (0: all on the device); known after the first job. */
+    public int streamedChunkRows() {
+        return x instanceof Rows.OnHost h ? h.chunkRows() : 0;
     }
 
     private LayerInput firstInput() {

@@ -25,13 +25,17 @@ import java.util.List;
  * @param seed          shuffling, k-means++ and anything else random
  * @param streamRows    0: the calibration rows and every per-row matrix live on the device; N &gt; 0: they stay
  *                      in host memory and go through the device N rows at a time (calibration sets larger
- *                      than device memory; the Gram matrix and AS's G accumulate over the chunks)
+ *                      than device memory; the Gram matrix and AS's G accumulate over the chunks);
+ *                      {@link #STREAM_AUTO}: the session streams when the rows would not fit
  */
 public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigenSolver, int epochs, double lr,
                       double momentum, double weightDecay, int batch, int lrHalvingEpochs, double beta,
                       int pqCentroids, int pqIterations, long seed, int streamRows) {
 
     public enum EigenSolver { AUTO, FULL, SUBSPACE }
+
+    /** {@link #streamRows} value: stream only when the resident footprint would not fit the device. */
+    public static final int STREAM_AUTO = -1;
 
     /** lambda for this many iterations. */
     public record LambdaStep(double lambda, int iterations) {
@@ -54,14 +58,15 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
         if (beta < 0) {
             throw new GerException("--beta must be >= 0, got " + beta);
         }
-        if (streamRows < 0) {
-            throw new GerException("--stream-rows must be >= 0 (0: all rows on the device), got " + streamRows);
+        if (streamRows < STREAM_AUTO) {
+            throw new GerException("--stream-rows takes auto, 0 (all rows on the device) or a number of rows, got "
+                    + streamRows);
         }
     }
 
     public static Options defaults() {
         return new Options(parseSchedule("0.01x25,1x25"), 1e-3, EigenSolver.AUTO, 20, 0.01, 0.9, 5e-4, 256, 10,
-                0.0, 256, 100, 42L, 0);
+                0.0, 256, 100, 42L, STREAM_AUTO);
     }
 
     /** "0.01x25,1x25" -> [(0.01, 25), (1, 25)]. */

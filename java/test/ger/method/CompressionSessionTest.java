@@ -11,6 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Random;
 
@@ -121,6 +123,46 @@ class CompressionSessionTest {
                 }
             }
         }
+    }
+
+    @Test
+    void autoStreamsWhenTheRowsWouldNotFitTheDevice() {
+        // VGG-19's FC layers at n = 100,000: the estimate against nvidia-smi's 37.9 GB peak in run 3.
+        assertEquals(43.7e9, CompressionSession.residentBytes(new int[] {25088, 4096, 4096, 1000}, 100_000), 0.05e9);
+        long need = CompressionSession.residentBytes(new int[] {20, 32, 24, 10}, calib.rows());
+        Backend small = withFreeMemory(need / 2);
+        Options o = options.withGlobal(2, 0.01, 32, 0);
+        try (CompressionSession resident = new CompressionSession(b, model, calib, o, Progress.NONE);
+             CompressionSession auto = new CompressionSession(small, model, calib, o, Progress.NONE)) {
+            CompressionResult r = resident.compress(MethodName.GER, 4);
+            CompressionResult a = auto.compress(MethodName.GER, 4);
+            String s = "seed " + seed + ": " + a.notes();
+            assertEquals(0, resident.streamedChunkRows(), s);
+            assertEquals(Forward.CHUNK_ROWS, auto.streamedChunkRows(), s);
+            assertTrue(a.notes().stream().anyMatch(n -> n.startsWith("the calibration rows stay in host memory")), s);
+            assertTrue(r.notes().stream().noneMatch(n -> n.contains("host memory")), r.notes().toString());
+            assertEquals(r.outputRelError(), a.outputRelError(), 1e-3 * r.outputRelError(), s);
+        }
+        try (CompressionSession forced = new CompressionSession(small, model, calib, o.withStreamRows(0), Progress.NONE)) {
+            forced.compress(MethodName.LRD, 4);
+            assertEquals(0, forced.streamedChunkRows(), "--stream-rows 0 keeps the rows on the device whatever the estimate");
+        }
+    }
+
+    /** The java backend, reporting {@code bytes} of free device memory. */
+    private static Backend withFreeMemory(long bytes) {
+        Backend real = new JavaBackend();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("freeMemory")) {
+                        return bytes;
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     @Test

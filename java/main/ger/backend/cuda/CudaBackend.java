@@ -335,6 +335,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public long freeMemory() {
+        current();
+        return driver.freeMemory();
+    }
+
+    @Override
     public CudaTensor upload(Matrix host) {
         CudaTensor t = allocate(host.rows(), host.cols());
         if (host.byteSize() > 0) {

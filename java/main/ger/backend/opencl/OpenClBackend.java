@@ -70,6 +70,8 @@ public final class OpenClBackend implements Backend {
 
     private final JavaBackend host = new JavaBackend();
     private final Set<OpenClTensor> live = ConcurrentHashMap.newKeySet();
+    /** CL_DEVICE_GLOBAL_MEM_SIZE (OpenCL has no query for what is free). */
+    private final long globalMemory;
     private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final String description;
     private cl_context context;
@@ -89,6 +91,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private OpenClBackend(Cl.DeviceRef ref) {
+        globalMemory = ref.globalMemory();
         description = ref.name() + " (" + ref.typeName() + ", " + ref.platformName() + ", OpenCL " + ref.platformIndex()
                 + ":" + ref.deviceIndex() + ")";
         try {
@@ -342,6 +345,11 @@ public final class OpenClBackend implements Backend {
         OpenClTensor t = new OpenClTensor(this, rows, cols, m);
         live.add(t);
         return t;
+    }
+
+    @Override
+    public long freeMemory() {
+        return globalMemory - live.stream().mapToLong(OpenClTensor::byteSize).sum();
     }
 
     @Override

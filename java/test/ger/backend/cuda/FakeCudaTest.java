@@ -72,6 +72,7 @@ class FakeCudaTest {
             Random r = new Random(7);
             try (CudaBackend b = new CudaBackend(0, true)) {
                 check(b.name().equals("cuda") && b.device().equals("Fake GPU"), b.toString());
+                check(b.freeMemory() == 3L << 30, "free memory " + b.freeMemory());
                 check(b.deviceDetails().contains("sm_90") && b.deviceDetails().contains("TF32"), b.deviceDetails());
                 Matrix host = Matrix.zeros(37, 53);
                 for (long i = 0; i < host.size(); i++) {

@@ -41,6 +41,7 @@ public final class Driver {
     private final MethodHandle cuDeviceGetDefaultMemPool;
     private final MethodHandle cuMemPoolSetAttribute;
     private final MethodHandle cuMemcpyHtoDAsync;
+    private final MethodHandle cuMemGetInfo;
     private final MethodHandle cuMemcpyDtoHAsync;
     private final MethodHandle cuMemcpyDtoDAsync;
     private final MethodHandle cuMemsetD32Async;
@@ -70,6 +71,7 @@ public final class Driver {
                 "cuEventElapsedTime_v2", "cuEventElapsedTime");
         cuEventDestroy = b.status("cuEventDestroy_v2", PTR);
         cuMemAllocAsync = b.status("cuMemAllocAsync", PTR, LONG, PTR);
+        cuMemGetInfo = b.status("cuMemGetInfo_v2", PTR, PTR);
         cuMemFreeAsync = b.status("cuMemFreeAsync", LONG, PTR);
         cuDeviceGetDefaultMemPool = b.status("cuDeviceGetDefaultMemPool", PTR, INT);
         cuMemPoolSetAttribute = b.status("cuMemPoolSetAttribute", PTR, INT, PTR);
@@ -106,6 +108,18 @@ public final class Driver {
             MemorySegment out = arena.allocate(INT);
             check((int) cuDriverGetVersion.invokeExact(out), "cuDriverGetVersion");
             return out.get(INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code CUresult cuMemGetInfo_v2(size_t *free, size_t *total)}: the free bytes of the current context's device. */
+    public long freeMemory() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(LONG);
+            MemorySegment total = arena.allocate(LONG);
+            check((int) cuMemGetInfo.invokeExact(free, total), "cuMemGetInfo_v2");
+            return free.get(LONG, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
