@@ -9,6 +9,13 @@ final class DeviceOps {
     private DeviceOps() {
     }
 
+    /** A new rows x cols tensor of zeros. */
+    static Tensor zeros(Backend b, int rows, int cols) {
+        Tensor t = b.allocate(rows, cols);
+        b.fill(t, 0f);
+        return t;
+    }
+
     /** A new copy of t on the same backend. */
     static Tensor copy(Backend b, Tensor t) {
         Tensor c = b.allocate(t.rows(), t.cols());
@@ -38,12 +45,25 @@ final class DeviceOps {
 
     /** relu(t) as a new tensor. */
     static Tensor reluCopy(Backend b, Tensor t) {
-        Tensor c = copy(b, t);
-        try (Tensor zero = b.allocate(1, t.cols())) {
-            b.fill(zero, 0f);
-            b.addBiasRelu(c, zero, true);
-        }
+        Tensor c = b.allocate(t.rows(), t.cols());
+        relu(b, t, c);
         return c;
+    }
+
+    /** dst = relu(src), same shapes. */
+    static void relu(Backend b, Tensor src, Tensor dst) {
+        copyInto(b, src, dst);
+        try (Tensor zero = zeros(b, 1, src.cols())) {
+            b.addBiasRelu(dst, zero, true);
+        }
+    }
+
+    /** Centres t's columns in place; returns their means (1 x cols). */
+    static Tensor centre(Backend b, Tensor t) {
+        Tensor means = b.allocate(1, t.cols());
+        b.columnMeans(t, means);
+        b.addRowVector(t, -1f, means);
+        return means;
     }
 
     /** The host matrix m with column j multiplied by f[j] (m: r x c, f length >= c), as a new matrix. */

@@ -120,9 +120,7 @@ final class GlobalStage implements AutoCloseable {
     private static final double BALANCE_FLOOR = 1e-6;
 
     private Tensor zeros(Tensor like) {
-        Tensor t = b.allocate(like.rows(), like.cols());
-        b.fill(t, 0f);
-        return t;
+        return DeviceOps.zeros(b, like.rows(), like.cols());
     }
 
     /**

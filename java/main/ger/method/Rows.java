@@ -80,14 +80,7 @@ sealed interface Rows extends AutoCloseable {
 
     /** relu of every element, as a new matrix. */
     default Rows relu() {
-        Backend b = backend();
-        try (Tensor zero = b.allocate(1, cols())) {
-            b.fill(zero, 0f);
-            return map(cols(), (in, out) -> {
-                b.copyRows(in, 0, out, 0, in.rows());
-                b.addBiasRelu(out, zero, true);
-            });
-        }
+        return map(cols(), (in, out) -> DeviceOps.relu(backend(), in, out));
     }
 
     /** Rows on the device, as one tensor (owned: closing frees it); passes copy out chunks of {@code chunkRows}. */

@@ -23,15 +23,10 @@ final class StreamedInput extends LayerInput {
     /** Takes ownership of rows (n x d_in), kept for the passes. */
     static StreamedInput of(Backend b, Rows.OnHost rows, double ridge, String layer) {
         int d = rows.cols();
-        Tensor mean = b.allocate(1, d);
-        try (Tensor gram = b.allocate(d, d); Tensor part = b.allocate(1, d)) {
-            b.fill(mean, 0f);
-            rows.forEachChunk((from, chunk) -> {
-                b.columnSums(chunk, part);
-                b.axpy(1f, part, mean);
-            });
+        Tensor mean = DeviceOps.zeros(b, 1, d);
+        try (Tensor gram = DeviceOps.zeros(b, d, d); Tensor part = b.allocate(1, d)) {
+            rows.forEachChunk((from, chunk) -> addColumnSums(b, chunk, part, mean));
             b.scale(mean, 1f / rows.rows());
-            b.fill(gram, 0f);
             try (Backend.Range r = b.range("gram " + layer)) {
                 rows.forEachChunk((from, chunk) -> {
                     b.addRowVector(chunk, -1f, mean);
@@ -44,6 +39,20 @@ final class StreamedInput extends LayerInput {
             rows.close();
             throw e;
         }
+    }
+
+    /** sums += the column sums of x; part (1 x cols) is scratch. */
+    private static void addColumnSums(Backend b, Tensor x, Tensor part, Tensor sums) {
+        b.columnSums(x, part);
+        b.axpy(1f, part, sums);
+    }
+
+    /** Calls visitor with each chunk of the rows, centred (Yc's chunk). */
+    private void forEachCentredChunk(Rows.ChunkVisitor visitor) {
+        rows.forEachChunk((from, y) -> {
+            b.addRowVector(y, -1f, mean());
+            visitor.visit(from, y);
+        });
     }
 
     As.Pass pass(Rows preActivation) {
@@ -61,27 +70,21 @@ final class StreamedInput extends LayerInput {
         Pass(Rows preActivation) {
             this.preActivation = preActivation;
             int dOut = preActivation.cols();
-            g = b.allocate(rows.cols(), dOut);
-            zSum = b.allocate(1, dOut);
+            g = DeviceOps.zeros(b, rows.cols(), dOut);
+            zSum = DeviceOps.zeros(b, 1, dOut);
             part = b.allocate(1, dOut);
-            boolean[] first = {true};
-            rows.forEachChunk((from, y) -> {
-                b.addRowVector(y, -1f, mean());
-                try (Tensor a = b.allocate(y.rows(), dOut)) {
+            forEachCentredChunk((from, yc) -> {
+                try (Tensor a = b.allocate(yc.rows(), dOut)) {
                     preActivation.read(from, a);
-                    accumulate(y, a, first);
+                    accumulate(yc, a);
                 }
             });
         }
 
-        /** G += yc^T z and zSum += the column sums of z; the first chunk overwrites. */
-        private void accumulate(Tensor yc, Tensor z, boolean[] first) {
-            b.gemm(true, false, 1f, yc, z, first[0] ? 0f : 1f, g);
-            b.columnSums(z, first[0] ? zSum : part);
-            if (!first[0]) {
-                b.axpy(1f, part, zSum);
-            }
-            first[0] = false;
+        /** G += yc^T z and zSum += the column sums of z. */
+        private void accumulate(Tensor yc, Tensor z) {
+            b.gemm(true, false, 1f, yc, z, 1f, g);
+            addColumnSums(b, z, part, zSum);
         }
 
         public As.Factors stepOne(TopEigenvectors eigen) {
@@ -97,17 +100,17 @@ final class StreamedInput extends LayerInput {
             int dOut = preActivation.cols();
             int k = f.p().cols();
             double[] objective = {0};
-            boolean[] first = {true};
+            b.fill(g, 0f);
+            b.fill(zSum, 0f);
             try (Tensor q = f.q(b, chol())) {
-                rows.forEachChunk((from, y) -> {
-                    int count = y.rows();
-                    b.addRowVector(y, -1f, mean());
+                forEachCentredChunk((from, yc) -> {
+                    int count = yc.rows();
                     try (Tensor qh = b.allocate(count, k); Tensor yPrime = b.allocate(count, dOut);
                          Tensor a = b.allocate(count, dOut); Tensor z = b.allocate(count, dOut)) {
-                        b.lowRankForward(y, q, f.p(), f.zbar(), false, qh, yPrime);
+                        b.lowRankForward(yc, q, f.p(), f.zbar(), false, qh, yPrime);
                         preActivation.read(from, a);
                         objective[0] += b.reluPenalty(yPrime, a, lambda, z);
-                        accumulate(y, z, first);
+                        accumulate(yc, z);
                     }
                 });
             }

@@ -27,9 +27,7 @@ final class WhitenedInput extends LayerInput {
     static WhitenedInput of(Backend b, Rows.OnDevice rows, double ridge, String layer) {
         Tensor yhat = rows.tensor();
         int d = yhat.cols();
-        Tensor mean = b.allocate(1, d);
-        b.columnMeans(yhat, mean);
-        b.addRowVector(yhat, -1f, mean);
+        Tensor mean = DeviceOps.centre(b, yhat);
         Factored f;
         try (Tensor gram = b.allocate(d, d)) {
             try (Backend.Range r = b.range("gram " + layer)) {
@@ -71,19 +69,13 @@ final class WhitenedInput extends LayerInput {
         }
     }
 
-    /** Centres z (n x d_out) in place; returns its column means zbar (1 x d_out). */
-    Tensor centre(Tensor z) {
-        Tensor zbar = b.allocate(1, z.cols());
-        b.columnMeans(z, zbar);
-        b.addRowVector(z, -1f, zbar);
-        return zbar;
-    }
-
     /**
-     * Step I: the rank-k regression of the centred zc on the centred input, B = L^-1 Yc^T Zc = W^T Zc,
-     * then U_k and B U_k, with B formed or left as the product W^T Zc; takes zbar.
+     * Step I: the rank-k regression of the centred zc on the centred input whitened as wt,
+     * B = L^-1 Yc^T Zc = W^T Zc, then U_k and B U_k, with B formed or left as the product W^T Zc;
+     * takes zbar.
      */
-    As.Factors reducedRankRegression(Tensor zc, Tensor zbar, TopEigenvectors eigen, boolean asProduct) {
+    static As.Factors reducedRankRegression(Backend b, Tensor wt, Tensor zc, Tensor zbar, TopEigenvectors eigen,
+                                            boolean asProduct) {
         if (asProduct) {
             return As.Factors.of(new WhitenedCoefficients.Product(b, wt, zc), zbar, eigen);
         }
@@ -144,21 +136,21 @@ final class WhitenedInput extends LayerInput {
         }
 
         public As.Factors stepOne(TopEigenvectors eigen) {
-            Tensor zbar = centre(z);
+            Tensor zbar = DeviceOps.centre(b, z);
             if (!eigen.warm() || !productMayPay(z.rows(), wt.rows(), z.cols(), eigen.block())) {
-                return reducedRankRegression(z, zbar, eigen, false);
+                return reducedRankRegression(b, wt, z, zbar, eigen, false);
             }
             if (asProduct == null) {
                 // The first warm Step I runs both ways (the extra one is one more refinement of the
                 // block) and the faster is kept for the layer's remaining iterations.
                 b.synchronize();
                 long start = System.nanoTime();
-                reducedRankRegression(z, DeviceOps.copy(b, zbar), eigen, false).close();
+                reducedRankRegression(b, wt, z, DeviceOps.copy(b, zbar), eigen, false).close();
                 b.synchronize();
                 long formed = System.nanoTime() - start;
                 As.Factors f;
                 try (Backend.Range r = b.range("step I, B as the product W^T Zc")) {
-                    f = reducedRankRegression(z, zbar, eigen, true);
+                    f = reducedRankRegression(b, wt, z, zbar, eigen, true);
                     b.synchronize();
                 }
                 long product = System.nanoTime() - start - formed;
@@ -167,7 +159,7 @@ final class WhitenedInput extends LayerInput {
                         asProduct ? "as the product W^T Zc" : "formed", product * 1e-6, formed * 1e-6);
                 return f;
             }
-            return reducedRankRegression(z, zbar, eigen, asProduct);
+            return reducedRankRegression(b, wt, z, zbar, eigen, asProduct);
         }
 
         public double stepTwo(As.Factors f, float lambda) {

@@ -11,8 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Random;
 
@@ -151,18 +149,7 @@ class CompressionSessionTest {
 
     /** The java backend, reporting {@code bytes} of free device memory. */
     private static Backend withFreeMemory(long bytes) {
-        Backend real = new JavaBackend();
-        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
-                (proxy, method, args) -> {
-                    if (method.getName().equals("freeMemory")) {
-                        return bytes;
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
+        return Fixtures.javaBackendReplacing("freeMemory", (args, real) -> bytes);
     }
 
     @Test

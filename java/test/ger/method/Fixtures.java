@@ -1,5 +1,7 @@
 package ger.method;
 
+import ger.backend.Backend;
+import ger.backend.java.JavaBackend;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
@@ -7,6 +9,8 @@ import ger.tensor.Matrix;
 import org.ejml.simple.SimpleMatrix;
 import org.ejml.simple.SimpleSVD;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -14,6 +18,27 @@ import java.util.Random;
 /** Random problems and float64 host references (EJML) for the method tests. */
 final class Fixtures {
     private Fixtures() {
+    }
+
+    /** What a {@link #javaBackendReplacing} backend does instead of one method; {@code real} is the java backend. */
+    interface Replacement {
+        Object call(Object[] args, JavaBackend real) throws Throwable;
+    }
+
+    /** The java backend with every call of the method named {@code method} going to replacement instead (a test double). */
+    static Backend javaBackendReplacing(String method, Replacement replacement) {
+        JavaBackend real = new JavaBackend();
+        return (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, m, args) -> {
+                    if (m.getName().equals(method)) {
+                        return replacement.call(args, real);
+                    }
+                    try {
+                        return m.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     /** rows x cols, entries N(mean, scale^2). */

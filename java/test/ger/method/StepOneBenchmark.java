@@ -1,6 +1,5 @@
 package ger.method;
 
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -71,17 +70,16 @@ public class StepOneBenchmark {
 
     @Benchmark
     public int formed() {
-        try (Tensor bMat = b.allocate(dIn, dOut)) {
-            b.gemm(false, false, 1f, wt, z, 0f, bMat);
-            try (As.Factors f = As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), b.allocate(1, dOut), eigen)) {
-                return f.bu().cols();
-            }
-        }
+        return stepOne(false);
     }
 
     @Benchmark
     public int product() {
-        try (As.Factors f = As.Factors.of(new WhitenedCoefficients.Product(b, wt, z), b.allocate(1, dOut), eigen)) {
+        return stepOne(true);
+    }
+
+    private int stepOne(boolean asProduct) {
+        try (As.Factors f = WhitenedInput.reducedRankRegression(b, wt, z, b.allocate(1, dOut), eigen, asProduct)) {
             return f.bu().cols();
         }
     }

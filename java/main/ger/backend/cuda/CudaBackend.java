@@ -243,7 +243,11 @@ public final class CudaBackend implements Backend {
      * before the partials buffer; sum_partials then reduces the partials into the device scalar.
      */
     private double reduce(Kernel kernel, long n, Object... leading) {
-        int blocks = launchPartials(kernel, n, leading);
+        return sumPartials(launchPartials(kernel, n, leading));
+    }
+
+    /** The sum of the first {@code blocks} partials, through the device scalar. */
+    private double sumPartials(int blocks) {
         launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, scalar(), 0);
         return readScalar();
     }
@@ -650,22 +654,24 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
-        current();
-        return reduce(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+        return sumPartials(errorGradientPartials(out, target, scale, delta));
     }
 
     @Override
     public void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
         if (!(sum instanceof DeviceSum deviceSum)) {
             throw new IllegalArgumentException("cuda backend got a sum it did not make: " + sum);
         }
-        current();
-        int blocks = launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+        int blocks = errorGradientPartials(out, target, scale, delta);
         launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials(), blocks, deviceSum.cell.address(), 1);
+    }
+
+    /** delta = scale (out - target), with the squared differences' partial sums; returns their count. */
+    private int errorGradientPartials(Tensor out, Tensor target, float scale, Tensor delta) {
+        Shapes.same("errorGradient", out, target);
+        Shapes.same("errorGradient", out, delta);
+        current();
+        return launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
     }
 
     @Override

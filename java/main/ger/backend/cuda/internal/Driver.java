@@ -37,11 +37,11 @@ public final class Driver {
     private final MethodHandle cuEventElapsedTime;
     private final MethodHandle cuEventDestroy;
     private final MethodHandle cuMemAllocAsync;
+    private final MethodHandle cuMemGetInfo;
     private final MethodHandle cuMemFreeAsync;
     private final MethodHandle cuDeviceGetDefaultMemPool;
     private final MethodHandle cuMemPoolSetAttribute;
     private final MethodHandle cuMemcpyHtoDAsync;
-    private final MethodHandle cuMemGetInfo;
     private final MethodHandle cuMemcpyDtoHAsync;
     private final MethodHandle cuMemcpyDtoDAsync;
     private final MethodHandle cuMemsetD32Async;
