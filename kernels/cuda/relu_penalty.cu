@@ -1,4 +1,4 @@
-// The ReLU-penalty step of AS (../../shared/GER.md, Step II), element-wise over n elements:
+// The ReLU-penalty step of AS (docs/method.md, Step II), element-wise over n elements:
 // with y' = y_prime[i] and t = relu(pre_activation[i]), z[i] = argmin over z of
 // (t - relu(z))^2 + lambda (z - y')^2, taken from the two closed-form candidates
 //   z0 = min(0, y')                          cost0 = t^2 + lambda (z0 - y')^2

@@ -183,7 +183,7 @@ public interface Backend extends AutoCloseable {
     void reluBackward(Tensor grad, Tensor activation);
 
     /**
-     * The ReLU-penalty step of AS, element-wise (../shared/GER.md, Step II): for y' = yPrime(i, j) and
+     * The ReLU-penalty step of AS, element-wise (docs/method.md, Step II): for y' = yPrime(i, j) and
      * t = relu(preActivation(i, j)), z(i, j) = the minimiser of (t - relu(z))^2 + lambda (z - y')^2,
      * from the two closed-form candidates. Returns the objective summed over all elements at the
      * chosen z, in double. All three n x d.

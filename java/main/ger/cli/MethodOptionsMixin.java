@@ -4,7 +4,7 @@ import ger.GerException;
 import ger.method.Options;
 import picocli.CommandLine.Option;
 
-/** The knobs of the methods; defaults from ../shared/GER.md (see {@link Options#defaults()}). */
+/** The knobs of the methods; defaults from docs/method.md (see {@link Options#defaults()}). */
 final class MethodOptionsMixin {
     private static final Options DEFAULTS = Options.defaults();
 

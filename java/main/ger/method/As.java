@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * AS (Zhang et al.), the layer-wise asymmetric nonlinear solver (../shared/GER.md, "AS"). Bottom-up:
+ * AS (Zhang et al.), the layer-wise asymmetric nonlinear solver (docs/method.md, "AS"). Bottom-up:
  * layer l regresses the original pre-activation A_l (from the original input) on Yhat_l, the input
  * that the already compressed layers below produce, under rank(M) <= k, alternating Step I
  * (reduced-rank regression) and Step II (the ReLU penalty) over the lambda schedule.

@@ -6,7 +6,7 @@ import ger.model.DenseLayer;
 import ger.tensor.Matrix;
 
 /**
- * Binarisation of one FC layer (Gong et al. 2014; ../shared/GER.md, "BIN"):
+ * Binarisation of one FC layer (Gong et al. 2014; docs/method.md, "BIN"):
  * {@code W(r, j) -> alpha_r * sign(W(r, j))} with {@code alpha_r = mean_j |W(r, j)|}, the scale that
  * minimises the row's squared error for fixed signs; sign(0) = +1. One bit per weight and one fp32
  * scale per row. No knob.

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * GER's global stage (../shared/GER.md, "The global stage"): every low-rank layer's P, Q, b refined
+ * GER's global stage (docs/method.md, "The global stage"): every low-rank layer's P, Q, b refined
  * jointly by minibatch SGD on the normalised output error
  * L = (1/n) sum_i ||Fhat(x_i) - F(x_i)||^2 / N_out + beta sum_{hidden l} (1/n) sum_i ||h_l - relu(A_l)||^2 / N_l,
  * N = the mean squared norm of the original's rows, so L starts near the squared relative error.

@@ -5,7 +5,7 @@ import ger.GerException;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
-/** The compression methods, by their CLI names (../shared/GER.md, "Methods"). */
+/** The compression methods, by their CLI names (docs/method.md, "Methods"). */
 public enum MethodName {
     /** Truncated SVD of each weight (Denil et al.). */
     LRD("lrd"),

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Every knob of the methods, with the defaults of ../shared/GER.md. Immutable; change one with the
+ * Every knob of the methods, with the defaults of docs/method.md. Immutable; change one with the
  * with* methods.
  *
  * @param schedule      AS's lambda schedule, e.g. 0.01 x 25 then 1 x 25

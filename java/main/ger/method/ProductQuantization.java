@@ -10,7 +10,7 @@ import java.util.Random;
 import java.util.stream.IntStream;
 
 /**
- * Product quantisation of one FC layer (Gong et al. 2014; ../shared/GER.md, "PQ"). The in columns of
+ * Product quantisation of one FC layer (Gong et al. 2014; docs/method.md, "PQ"). The in columns of
  * W (out x in) split into in / s sub-spaces of s columns; in each sub-space k-means clusters the out
  * row sub-vectors; the layer stores the fp32 centroids and one byte code per row and sub-space.
  *

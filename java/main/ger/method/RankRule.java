@@ -1,7 +1,7 @@
 package ger.method;
 
 /**
- * When a rank-k factorisation of an out x in layer is worth storing (../shared/GER.md, "Compressed
+ * When a rank-k factorisation of an out x in layer is worth storing (docs/method.md, "Compressed
  * form and compression rate"): only when k <= min(out, in) and k (out + in) < out in.
  */
 final class RankRule {

@@ -10,7 +10,7 @@ import ger.backend.Tensor;
  * iteration from a warm start, with GEMMs and p x p problems only: V <- S V, orthonormalised by
  * Cholesky-QR, a few times; then Rayleigh-Ritz (the eigenproblem of V^T S V, p x p) rotates V onto
  * the Ritz vectors. AS's U_k moves little from one iteration to the next, so two steps from the last
- * block keep up with it (../shared/GER.md, "Speed facts").
+ * block keep up with it (docs/method.md, "Speed facts").
  */
 final class SubspaceIteration {
     /** Power steps per call; the warm start carries convergence over from the previous calls. */

@@ -19,7 +19,7 @@ public record CompressedModel(List<CompressedLayer> layers, Map<String, String> 
         layers.forEach(CompressedLayer::close);
     }
 
-    /** sum of original weights / sum of stored weights, both in bits (../shared/GER.md). */
+    /** sum of original weights / sum of stored weights, both in bits (docs/method.md). */
     public double compressionRate() {
         long original = layers.stream().mapToLong(l -> 32L * l.in() * l.out()).sum();
         long stored = layers.stream().mapToLong(CompressedLayer::storedWeightBits).sum();

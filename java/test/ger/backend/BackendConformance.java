@@ -816,7 +816,7 @@ public abstract class BackendConformance {
                 for (int j = 0; j < d; j++) {
                     double yp = y.get(i, j);
                     double t = Math.max(0, a.get(i, j));
-                    // the two-candidate rule in double (../shared/GER.md, Step II)
+                    // the two-candidate rule in double (docs/method.md, Step II)
                     double z0 = Math.min(0, yp);
                     double z1 = Math.max(0, (lambda * yp + t) / (1 + lambda));
                     double best = Math.min(penalty(t, z0, lambda, yp), penalty(t, z1, lambda, yp));

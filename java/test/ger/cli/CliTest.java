@@ -376,7 +376,7 @@ class CliTest {
     }
 
     /**
-     * The compression rate ../shared/GER.md defines, computed here from the shapes: of the stack with
+     * The compression rate docs/method.md defines, computed here from the shapes: of the stack with
      * every layer compressed (layer == null), or of that one layer alone (a single-layer row); a layer
      * stays dense where its form would not shrink it.
      */
