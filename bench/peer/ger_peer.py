@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The side-by-side peer: GER (AS initialisation + global stage) and LRD on the shared synthetic
-workload, written as a competent PyTorch user would (shared/GER.md), timed phase by phase.
+workload, written as a competent PyTorch user would (docs/method.md), timed phase by phase.
 
     python3 bench/peer/ger_peer.py --workload vgg19 --n 32768 --rank 256 --out peer.json
     python3 bench/peer/ger_peer.py --workload small --n 2000 --backend numpy --out dry.json   # CPU dry run

@@ -72,7 +72,7 @@ void error_gradient(__global const float* out, __global const float* target, con
     group_sum(acc, scratch, partial);
 }
 
-// The ReLU-penalty step of AS (shared/GER.md, Step II): z = argmin over z of
+// The ReLU-penalty step of AS (docs/method.md, Step II): z = argmin over z of
 // (t - relu(z))^2 + lambda (z - y')^2 with t = relu(preActivation), from the candidate z <= 0
 // (z0 = min(0, y')) and the candidate z >= 0 (z1 = max(0, (lambda y' + t) / (1 + lambda)));
 // ties go to z1. Sums the objective at the chosen z.
