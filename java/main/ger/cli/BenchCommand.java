@@ -8,6 +8,7 @@ import ger.io.ModelFiles;
 import ger.io.Npy;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
+import ger.method.LayerRanks;
 import ger.method.MethodName;
 import ger.method.Options;
 import ger.model.DenseLayer;
@@ -36,6 +37,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--rank", defaultValue = "256", description = "k (default ${DEFAULT-VALUE})")
     int rank;
+
+    @Option(names = "--ranks", paramLabel = "LAYER:K,...",
+            description = "per-layer ranks instead of --rank for every layer, e.g. fc6:512,fc7:256,fc8:128")
+    String ranks;
 
     @Option(names = "--workload-seed", defaultValue = "42", description = "the workload's seed (default ${DEFAULT-VALUE})")
     long workloadSeed;
@@ -87,18 +92,21 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("schedule", options.schedule);
                 wl.put("epochs", o.epochs());
                 wl.put("batch", o.batch());
-                wl.put("lr", o.lr());
+                wl.put("lr", o.findsLr() ? "auto" : o.lr());
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("tf32", backend.tf32);
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
-                    CompressionResult ger = session.compress(MethodName.GER, rank);
+                    LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)
+                            : LayerRanks.parse(ranks, model, null);
+                    wl.put("ranks", plan.describe(model));
+                    CompressionResult ger = session.compress(MethodName.GER, plan);
                     wl.put("stream_rows", session.streamedChunkRows());
                     double endToEnd = ger.phaseSeconds().entrySet().stream().filter(e -> !e.getKey().equals("evaluate"))
                             .mapToDouble(Map.Entry::getValue).sum();
-                    CompressionResult as = session.compress(MethodName.AS, rank); // reuses GER's initialisation
+                    CompressionResult as = session.compress(MethodName.AS, plan); // reuses GER's initialisation
                     start = System.nanoTime();
-                    CompressionResult lrd = session.compress(MethodName.LRD, rank);
+                    CompressionResult lrd = session.compress(MethodName.LRD, plan);
                     double lrdMs = (System.nanoTime() - start) * 1e-6;
                     addProfile(phases, b, model);
                     phase(phases, "end_to_end", endToEnd * 1e3);
@@ -109,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
                     json.put("output_rel_error", ger.outputRelError());
                     json.put("output_rel_error_lrd", lrd.outputRelError());
                     json.put("lr", ger.settledLr());
+                    json.put("lr_chosen", ger.lrSearch() == null ? null : ger.lrSearch().chosen());
                     json.put("epoch_loss", ger.epochLoss());
                     json.put("notes", ger.notes());
                     if (roofline) {

@@ -6,6 +6,7 @@ import ger.io.ModelFiles;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.MethodName;
+import ger.method.RankAllocation;
 import ger.model.CompressedLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
@@ -34,11 +35,17 @@ final class CompressCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "lrd, as, ger-ic, ger, pq or bin")
     String method;
 
-    @Option(names = "--rank", description = "k, for lrd, as, ger-ic and ger")
-    Integer rank;
+    @Mixin
+    RankMixin ranks;
 
-    @Option(names = "--pq-dim", defaultValue = "4", description = "PQ sub-vector dimension: 1, 2, 4 or 8 (default ${DEFAULT-VALUE})")
-    int pqDim;
+    @Option(names = "--rate", paramLabel = "R",
+            description = "a size budget: ger chooses each layer's rank so that the weights shrink at least R times "
+                    + "(the compression rate as the report counts it); for lrd, as, ger-ic and ger")
+    Double rate;
+
+    @Option(names = "--params", paramLabel = "N",
+            description = "a size budget in stored weights (kept layers included), instead of --rate")
+    Long params;
 
     @Option(names = "--out", required = true, paramLabel = "C.safetensors", description = "the compressed model")
     Path out;
@@ -55,29 +62,33 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MethodName m = MethodName.parse(method);
-        int knob = knob(m, rank, pqDim);
         notAFolder(out, "--out");
         if (report != null) {
             notAFolder(report, "--report");
         }
         FcStack stack = model.load();
+        RankMixin.Job job = ranks.job(m, stack, budget(stack));
         Matrix x = Inputs.features(calib);
         long started = System.nanoTime();
         try (Backend b = backend.open();
              CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), new TerminalProgress())) {
-            CompressionResult result = session.compress(m, knob);
+            CompressionResult result = job.run(session, stack.depth());
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());
             if (report != null) {
                 try {
-                    Json.write(report, report(m, knob, result, b, seconds, x.rows()));
+                    Json.write(report, report(job, result, b, seconds, x.rows()));
                 } catch (GerException e) {
                     deleteQuietly(out); // all or nothing: no model without the report asked for
                     throw e;
                 }
             }
             System.out.printf("%s: %s, compression rate %.2fx, output relative error %.4f on %d calibration rows, %.1f s on %s%n",
-                    out, m, result.model().compressionRate(), result.outputRelError(), x.rows(), seconds, b.name());
+                    out, job.describe(stack), result.model().compressionRate(), result.outputRelError(), x.rows(), seconds, b.name());
+            if (result.allocation() != null) {
+                System.out.printf("ranks chosen: %s (predicted output relative error %.4f)%n",
+                        result.model().metadata().get("ranks"), result.allocation().predictedRelError());
+            }
             result.notes().forEach(n -> System.out.println("note: " + n));
         }
         return 0;
@@ -98,30 +109,34 @@ final class CompressCommand implements Callable<Integer> {
         }
     }
 
-    /** The rank or PQ dimension a method needs, checked. */
-    static int knob(MethodName m, Integer rank, int pqDim) {
-        if (m.isLowRank()) {
-            if (rank == null) {
-                throw new GerException("--method " + m + " needs --rank K");
-            }
-            if (rank < 1) {
-                throw new GerException("--rank must be >= 1, got " + rank);
-            }
-            return rank;
+    /** The size budget in weights from --rate or --params, or null. */
+    private Long budget(FcStack stack) {
+        if (rate != null && params != null) {
+            throw new GerException("give --rate or --params, not both");
         }
-        if (m == MethodName.PQ && !List.of(1, 2, 4, 8).contains(pqDim)) {
-            throw new GerException("--pq-dim must be 1, 2, 4 or 8, got " + pqDim);
+        if (params != null && params < 1) {
+            throw new GerException("--params must be >= 1, got " + params);
         }
-        return m == MethodName.PQ ? pqDim : 0;
+        return rate != null ? Long.valueOf(RankAllocation.weightsForRate(stack, rate)) : params;
     }
 
     /** The report JSON: what was asked, what came out, how long it took. */
-    static Map<String, Object> report(MethodName m, int knob, CompressionResult r, Backend b, double seconds, int calibRows) {
+    static Map<String, Object> report(RankMixin.Job job, CompressionResult r, Backend b, double seconds, int calibRows) {
+        MethodName m = job.method();
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("method", m.cliName());
-        json.put("rank", m.isLowRank() ? knob : null);
+        json.put("rank", m.isLowRank() && job.budget() == null && job.ranks() == null ? job.knob() : null);
         if (m == MethodName.PQ) {
-            json.put("pq_dim", knob);
+            json.put("pq_dim", job.knob());
+        }
+        if (r.allocation() != null) {
+            Map<String, Object> budget = new LinkedHashMap<>();
+            budget.put("weights", r.allocation().budget());
+            budget.put("weights_stored", r.allocation().params());
+            budget.put("ranks", r.model().metadata().get("ranks"));
+            budget.put("predicted_output_rel_error", r.allocation().predictedRelError());
+            budget.put("measured_output_rel_error", r.outputRelError());
+            json.put("budget", budget);
         }
         json.put("compression_rate", r.model().compressionRate());
         List<Map<String, Object>> layers = new ArrayList<>();
@@ -140,6 +155,19 @@ final class CompressCommand implements Callable<Integer> {
         json.put("seconds", seconds);
         json.put("phase_seconds", r.phaseSeconds());
         json.put("epoch_loss", r.epochLoss());
+        if (r.lrSearch() != null) {
+            Map<String, Object> search = new LinkedHashMap<>();
+            search.put("slice_loss", r.lrSearch().initialLoss());
+            search.put("probes", r.lrSearch().byRate().stream().map(p -> {
+                Map<String, Object> probe = new LinkedHashMap<>();
+                probe.put("lr", p.rate());
+                probe.put("pass_loss", p.passLoss());
+                probe.put("steady", p.steady());
+                return probe;
+            }).toList());
+            search.put("chosen", r.lrSearch().chosen());
+            json.put("lr_search", search);
+        }
         json.put("settled_lr", r.settledLr());
         json.put("notes", r.notes());
         json.put("backend", b.name());

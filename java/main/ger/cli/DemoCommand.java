@@ -33,9 +33,9 @@ final class DemoCommand implements Callable<Integer> {
         private static final Map<String, String> VALUES = Map.of(
                 "--ranks", "8,16,32,64,128",
                 "--single-layer-ranks", "16,64",
+                "--rates", "4,8,16,32,48",
                 "--lambda-schedule", "0.01x10,1x10",
-                "--epochs", "10",
-                "--lr", "0.05");
+                "--epochs", "10");
 
         @Override
         public String defaultValue(CommandLine.Model.ArgSpec arg) {

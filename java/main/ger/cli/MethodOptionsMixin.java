@@ -23,8 +23,10 @@ final class MethodOptionsMixin {
     @Option(names = "--epochs", defaultValue = "20", description = "global stage epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "0.01", description = "global stage learning rate (default ${DEFAULT-VALUE})")
-    double lr;
+    @Option(names = "--lr", defaultValue = "auto", paramLabel = "auto|RATE",
+            description = "global stage learning rate; auto: found by short probes on a slice of the calibration rows, "
+                    + "the largest rate whose loss falls steadily (default ${DEFAULT-VALUE})")
+    String lr;
 
     @Option(names = "--batch", defaultValue = "256", description = "global stage batch rows (default ${DEFAULT-VALUE})")
     int batch;
@@ -54,6 +56,21 @@ final class MethodOptionsMixin {
                     + "auto: stream only when they would not fit (default ${DEFAULT-VALUE})")
     String streamRows;
 
+    private double lr() {
+        if (lr.equalsIgnoreCase("auto")) {
+            return Options.FIND_LR;
+        }
+        try {
+            double rate = Double.parseDouble(lr);
+            if (rate > 0 && Double.isFinite(rate)) {
+                return rate;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new GerException("--lr takes auto or a positive number, got '" + lr + "'");
+    }
+
     private int streamRows() {
         if (streamRows.equalsIgnoreCase("auto")) {
             return Options.STREAM_AUTO;
@@ -74,7 +91,7 @@ final class MethodOptionsMixin {
         return DEFAULTS.withSchedule(Options.parseSchedule(schedule))
                 .withRidge(ridge)
                 .withEigenSolver(eigen)
-                .withGlobal(epochs, lr, batch, beta)
+                .withGlobal(epochs, lr(), batch, beta)
                 .withSgd(momentum, weightDecay, lrHalving)
                 .withPq(DEFAULTS.pqCentroids(), pqIterations)
                 .withSeed(seed)

@@ -1,7 +1,10 @@
 package ger.cli;
 
 import ger.backend.Backend;
+import ger.GerException;
+import ger.method.LayerRanks;
 import ger.method.MethodName;
+import ger.method.RankAllocation;
 import ger.method.Options;
 import ger.model.FcStack;
 import ger.sweep.Sweep;
@@ -18,6 +21,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 
 @Command(name = "sweep", mixinStandardHelpOptions = true,
@@ -68,20 +73,20 @@ final class SweepCommand implements Callable<Integer> {
     static void run(Backend b, FcStack stack, Matrix x, Matrix xv, int[] yv, SweepMixin s, Options o, Path out,
                     Map<String, Object> context) {
         List<MethodName> methods = s.methods.stream().map(MethodName::parse).toList();
-        s.ranks.forEach(k -> CompressCommand.knob(MethodName.LRD, k, 1));
-        s.singleLayerRanks().forEach(k -> CompressCommand.knob(MethodName.LRD, k, 1));
-        s.pqDims.forEach(d -> CompressCommand.knob(MethodName.PQ, null, d));
+        SweepMixin.Grid grid = s.grid(stack);
         context.put("backend", b.name() + " (" + b.device() + ")");
         context.put("options", o.toString());
         long started = System.nanoTime();
         int[] ks = Inputs.topK(s.topk, stack.outputDim());
-        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, new TerminalProgress());
+        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), new TerminalProgress());
         try {
             SweepRow original = sw.original();
-            List<SweepRow> rows = new ArrayList<>(sw.run(methods, s.ranks, s.pqDims, null));
+            List<SweepRow> rows = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
+            rows.addAll(sw.runRanks(methods, grid.perLayer()));
+            rows.addAll(sw.runBudgets(methods, grid.rates()));
             if (s.singleLayer) {
                 for (int l = 0; l < stack.depth(); l++) {
-                    rows.addAll(sw.run(methods, s.singleLayerRanks(), s.pqDims, l));
+                    rows.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
                 }
             }
             context.put("seconds", String.format("%.1f", (System.nanoTime() - started) / 1e9));
@@ -108,9 +113,19 @@ final class SweepCommand implements Callable<Integer> {
                 description = "methods to sweep (default ${DEFAULT-VALUE})")
         List<String> methods;
 
-        @Option(names = "--ranks", split = ",", defaultValue = "32,64,128,256,512,1024",
-                description = "ranks k for lrd, as, ger-ic, ger (default ${DEFAULT-VALUE})")
-        List<Integer> ranks;
+        @Option(names = "--ranks", defaultValue = "32,64,128,256,512,1024", paramLabel = "K,...|LAYER:K,...",
+                description = "ranks for lrd, as, ger-ic and ger: a list of uniform ranks, or one point of per-layer "
+                        + "ranks (fc6:512,fc7:256,fc8:dense); repeat the option for more (default ${DEFAULT-VALUE})")
+        List<String> ranks;
+
+        @Option(names = "--rates", split = ",", paramLabel = "R,...",
+                description = "compression rates at which lrd, as, ger-ic and ger also run with ranks chosen under that "
+                        + "size budget (drawn as the 'method (budget)' curves)")
+        List<Double> rates;
+
+        @Option(names = "--keep", split = ",", paramLabel = "LAYER,...",
+                description = "layers every job keeps with their original weights (the single-layer study aside)")
+        List<String> keep;
 
         @Option(names = "--pq-dims", split = ",", defaultValue = "1,2,4,8",
                 description = "PQ sub-vector dimensions (default ${DEFAULT-VALUE})")
@@ -125,11 +140,53 @@ final class SweepCommand implements Callable<Integer> {
         boolean singleLayer;
 
         @Option(names = "--single-layer-ranks", split = ",",
-                description = "ranks for the single-layer study (default: the sweep's --ranks)")
+                description = "ranks for the single-layer study (default: the sweep's uniform --ranks)")
         List<Integer> singleLayerRanks;
 
-        List<Integer> singleLayerRanks() {
-            return singleLayerRanks == null ? ranks : singleLayerRanks;
+        /** The jobs of the sweep, checked against the model. */
+        record Grid(List<Integer> uniform, List<LayerRanks> perLayer, List<Double> rates, List<Integer> singleLayer,
+                    Set<Integer> kept) {
+        }
+
+        Grid grid(FcStack model) {
+            List<Integer> uniform = new ArrayList<>();
+            List<LayerRanks> perLayer = new ArrayList<>();
+            for (String value : ranks) {
+                if (value.contains(":")) {
+                    perLayer.add(LayerRanks.parse(value, model, null));
+                } else {
+                    uniform.addAll(positiveInts(value, "--ranks"));
+                }
+            }
+            List<Double> budgetRates = rates == null ? List.of() : rates;
+            budgetRates.forEach(r -> RankAllocation.weightsForRate(model, r));
+            List<Integer> single = singleLayerRanks == null ? uniform : singleLayerRanks;
+            single.forEach(k -> positiveInts(Integer.toString(k), "--single-layer-ranks"));
+            pqDims.forEach(d -> {
+                if (d < 1) {
+                    throw new GerException("--pq-dims takes sub-vector dimensions >= 1, got " + d);
+                }
+            });
+            Set<Integer> kept = keep == null ? Set.of()
+                    : keep.stream().map(l -> LayerRanks.layerIndex(l.strip(), model, "--keep")).collect(Collectors.toSet());
+            return new Grid(uniform, perLayer, budgetRates, single, kept);
+        }
+
+        private static List<Integer> positiveInts(String list, String option) {
+            List<Integer> values = new ArrayList<>();
+            for (String v : list.split(",")) {
+                try {
+                    int k = Integer.parseInt(v.strip());
+                    if (k >= 1) {
+                        values.add(k);
+                        continue;
+                    }
+                } catch (NumberFormatException e) {
+                    // the message below
+                }
+                throw new GerException(option + " takes ranks >= 1 (or LAYER:K points), got '" + v.strip() + "'");
+            }
+            return values;
         }
     }
 }

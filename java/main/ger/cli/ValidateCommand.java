@@ -42,11 +42,8 @@ final class ValidateCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "lrd, as, ger-ic, ger, pq or bin")
     String method;
 
-    @Option(names = "--rank", description = "k, for lrd, as, ger-ic and ger")
-    Integer rank;
-
-    @Option(names = "--pq-dim", defaultValue = "4", description = "PQ sub-vector dimension (default ${DEFAULT-VALUE})")
-    int pqDim;
+    @Mixin
+    RankMixin ranks;
 
     @Option(names = "--tolerance", defaultValue = "1e-3", description = "largest relative difference allowed (default ${DEFAULT-VALUE})")
     double tolerance;
@@ -61,8 +58,8 @@ final class ValidateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MethodName m = MethodName.parse(method);
-        int knob = CompressCommand.knob(m, rank, pqDim);
         FcStack stack = model.load();
+        RankMixin.Job job = ranks.job(m, stack, null);
         Matrix x = Inputs.features(calib);
         Options o = options.toOptions();
         List<Phase> phases = new ArrayList<>();
@@ -70,17 +67,17 @@ final class ValidateCommand implements Callable<Integer> {
              Backend ref = Backends.open(against, System.err::println)) {
             phases.add(new Phase("forward (original model)",
                     relativeDifference(Forward.forward(test, stack, x), Forward.forward(ref, stack, x))));
-            List<MethodName> jobs = switch (m) {
-                case GER -> List.of(MethodName.AS, MethodName.GER);
-                case GER_IC -> List.of(MethodName.LRD, MethodName.GER_IC);
-                default -> List.of(m);
+            List<RankMixin.Job> jobs = switch (m) {
+                case GER -> List.of(job.withMethod(MethodName.AS), job);
+                case GER_IC -> List.of(job.withMethod(MethodName.LRD), job);
+                default -> List.of(job);
             };
             try (CompressionSession a = new CompressionSession(test, stack, x, o, Progress.NONE);
                  CompressionSession b = new CompressionSession(ref, stack, x, o, Progress.NONE)) {
-                for (MethodName job : jobs) {
-                    CompressionResult ra = a.compress(job, knob);
-                    CompressionResult rb = b.compress(job, knob);
-                    String phase = job == m ? job.cliName() : job.cliName() + " (initialisation of " + m + ")";
+                for (RankMixin.Job j : jobs) {
+                    CompressionResult ra = j.run(a, stack.depth());
+                    CompressionResult rb = j.run(b, stack.depth());
+                    String phase = j.method() == m ? m.cliName() : j.method().cliName() + " (initialisation of " + m + ")";
                     requireSameForms(ra.model(), rb.model());
                     int depth = ra.model().layers().size();
                     for (int l = 0; l < depth - 1; l++) {
@@ -92,8 +89,8 @@ final class ValidateCommand implements Callable<Integer> {
                             relativeDifference(Forward.forward(test, ra.model(), x), Forward.forward(ref, rb.model(), x))));
                 }
             }
-            System.out.println("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", method "
-                    + m + (m.isLowRank() ? " k=" + knob : "") + ", " + x.rows() + " calibration rows");
+            System.out.println("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", "
+                    + job.describe(stack) + ", " + x.rows() + " calibration rows");
         }
         double worst = 0;
         for (Phase p : phases) {

@@ -35,15 +35,15 @@ import java.util.regex.Pattern;
  * <li>lowrank: {@code <name>.0.weight} = q (k x in), {@code <name>.1.weight} = p (out x k),
  *     {@code <name>.1.bias}, so that {@code nn.Sequential(nn.Linear(in, k, bias=False), nn.Linear(k, out))}
  *     loads it;</li>
- * <li>pq: {@code <name>.pq_codebooks} F32 [groups, centroids, subDim], {@code <name>.pq_codes} U8
- *     [out, groups], {@code <name>.bias};</li>
+ * <li>pq: {@code <name>.pq_codebooks} F32 [groups, centroids, subDim] (a narrower last sub-space padded
+ *     with zeros), {@code <name>.pq_codes} U8 [out, groups], {@code <name>.bias};</li>
  * <li>bin: {@code <name>.bin_signs} U8 [out, ceil(in / 8)], {@code <name>.bin_scales} F32 [out],
  *     {@code <name>.bias}.</li>
  * </ul>
  * The metadata holds the model's own entries plus what loading needs: {@code layers} (the layer
  * names in order, comma-separated) and {@code layer.<name>.form} (dense, lowrank, pq, bin), with
- * {@code layer.<name>.in} for bin and {@code layer.<name>.subdim}, {@code layer.<name>.centroids} for
- * pq. These keys are reserved: a model's own entries under them are overwritten.
+ * {@code layer.<name>.in} for bin and pq and {@code layer.<name>.subdim}, {@code layer.<name>.centroids}
+ * for pq. These keys are reserved: a model's own entries under them are overwritten.
  */
 public final class ModelFiles {
     static final String LAYERS = "layers";
@@ -145,6 +145,7 @@ public final class ModelFiles {
                 }
                 case CompressedLayer.ProductQuantized q -> {
                     meta.put(key + ".form", "pq");
+                    meta.put(key + ".in", Integer.toString(q.in()));
                     meta.put(key + ".subdim", Integer.toString(q.subDim()));
                     meta.put(key + ".centroids", Integer.toString(q.centroids()));
                     tensors.put(name + ".pq_codebooks",
@@ -225,7 +226,14 @@ public final class ModelFiles {
                             + Arrays.toString(codes) + ", expected [out, " + groups + "]");
                 }
                 biasShape(st, name + ".bias", codes[0]);
-                yield new CompressedLayer.ProductQuantized(name, Math.toIntExact(groups * subDim), (int) codes[0],
+                // Files written before a narrower last sub-space was allowed have no .in: every sub-space is full.
+                int in = st.metadata().containsKey(key + ".in") ? intMetadata(st, key + ".in")
+                        : Math.toIntExact(groups * subDim);
+                if (CompressedLayer.ProductQuantized.groups(in, subDim) != groups) {
+                    throw GerException.inFile(st.file(), "metadata '" + key + ".in' is " + in + ", which does not split into "
+                            + groups + " sub-spaces of " + subDim + " columns");
+                }
+                yield new CompressedLayer.ProductQuantized(name, in, (int) codes[0],
                         subDim, centroids, st.reshaped(name + ".pq_codebooks", groups * centroids, subDim),
                         st.bytes(name + ".pq_codes"), st.matrix(name + ".bias"));
             }

@@ -9,7 +9,6 @@ import ger.model.FcStack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -25,13 +24,24 @@ final class As {
     /**
      * W ~ p q (p d_out x k, q k x d_in) held as p and bu = B U_k (d_in x k): Q^T in the whitened
      * input's coordinates, Yc Q^T = Yc L^-T bu, so q = (L^-T bu)^T; zbar (1 x d_out) is the bias to
-     * use with the centred input.
+     * use with the centred input. The full-rank solution (a layer refit dense) has p = null (P = I)
+     * and bu = B, so that q is the dense weight M (d_out x d_in).
      */
     record Factors(Tensor p, Tensor bu, Tensor zbar) implements AutoCloseable {
         /** From B = L^-1 Yc^T Zc (d_in x d_out): P = U_k, the top-k eigenvectors of B^T B, and bu = B U_k; takes zbar. */
         static Factors of(WhitenedCoefficients bMat, Tensor zbar, TopEigenvectors eigen) {
             Tensor p = eigen.next(bMat);
             return new Factors(p, bMat.times(p), zbar);
+        }
+
+        /** The unconstrained regression (ridge least squares): takes B (d_in x d_out, formed) and zbar. */
+        static Factors fullRank(Tensor bMat, Tensor zbar) {
+            return new Factors(null, bMat, zbar);
+        }
+
+        /** Whether this is the full-rank solution (P = I). */
+        boolean fullRank() {
+            return p == null;
         }
 
         /** q = (L^-T bu)^T, k x d_in, a new tensor; chol is the input's L. */
@@ -42,9 +52,29 @@ final class As {
             }
         }
 
+        /**
+         * out = h q^T p^T + bias (h q^T + bias at full rank), then relu if asked; h n x d_in, out
+         * n x d_out, qh n x k scratch (unused at full rank).
+         */
+        void forward(Backend b, Tensor h, Tensor q, Tensor bias, boolean relu, Tensor qh, Tensor out) {
+            if (fullRank()) {
+                b.gemm(false, true, 1f, h, q, 0f, out);
+                b.addBiasRelu(out, bias, relu);
+            } else {
+                b.lowRankForward(h, q, p, bias, relu, qh, out);
+            }
+        }
+
+        /** The width of the forward's scratch qh (k; 0 at full rank). */
+        int rank() {
+            return fullRank() ? 0 : p.cols();
+        }
+
         @Override
         public void close() {
-            p.close();
+            if (p != null) {
+                p.close();
+            }
             bu.close();
             zbar.close();
         }
@@ -52,7 +82,10 @@ final class As {
 
     /** AS's alternation over one layer's rows, wherever they live ({@link LayerInput#pass}). */
     interface Pass extends AutoCloseable {
-        /** Step I on the current Z (at first the pre-activation A): new factors. */
+        /**
+         * Step I on the current Z (at first the pre-activation A): new factors, of rank k from eigen's
+         * top-k eigenvectors, or of full rank when eigen is null (a layer refit dense).
+         */
         Factors stepOne(TopEigenvectors eigen);
 
         /**
@@ -71,12 +104,19 @@ final class As {
     }
 
     /**
-     * One layer's solution: factors, q (k x d_in), bias = zbar - p q ybar (1 x d_out) for the
-     * uncentred input, the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
+     * One layer's solution: factors, q (k x d_in, or the dense d_out x d_in at full rank), bias =
+     * zbar - p q ybar (1 x d_out) for the uncentred input, the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
      * Step II, and what the solver chose on the way (for the report).
      */
     record LayerSolution(Factors factors, Tensor q, Tensor bias, double[] objectives, List<String> notes)
             implements AutoCloseable {
+        /** The layer on the host: low-rank, or dense at full rank. */
+        CompressedLayer download(Backend b, String name) {
+            return factors.fullRank()
+                    ? new CompressedLayer.Dense(name, b.download(q), b.download(bias))
+                    : new CompressedLayer.LowRank(name, b.download(factors.p()), b.download(q), b.download(bias));
+        }
+
         @Override
         public void close() {
             factors.close();
@@ -90,12 +130,14 @@ final class As {
      * (the last layer), one Step I on the original logits.
      *
      * @param preActivation A, n x d_out, the original layer's pre-activation (not modified)
+     * @param k             the rank, or {@link LayerRanks#DENSE} for the unconstrained fit (a dense refit)
      */
     static LayerSolution solveLayer(Backend b, LayerInput in, Rows preActivation, boolean relu, int k,
                                     Options options, String name, Progress progress) {
         List<Double> objectives = new ArrayList<>();
         try (As.Pass pass = in.pass(preActivation);
-             TopEigenvectors eigen = new TopEigenvectors(b, k, in.chol().rows(), preActivation.cols(), options.eigenSolver())) {
+             TopEigenvectors eigen = k == LayerRanks.DENSE ? null
+                     : new TopEigenvectors(b, k, in.chol().rows(), preActivation.cols(), options.eigenSolver())) {
             Factors f = pass.stepOne(eigen);
             if (relu) {
                 int total = options.schedule().stream().mapToInt(Options.LambdaStep::iterations).sum();
@@ -121,32 +163,37 @@ final class As {
         }
     }
 
-    /** bias = zbar - p (q ybar), 1 x d_out. */
+    /** bias = zbar - p (q ybar) (zbar - q ybar at full rank, p null), 1 x d_out. */
     private static Tensor bias(Backend b, Tensor p, Tensor q, Tensor zbar, Tensor mean) {
         Tensor bias = DeviceOps.copy(b, zbar);
-        try (Tensor qy = b.allocate(1, q.rows()); Tensor pqy = b.allocate(1, p.rows())) {
+        try (Tensor qy = b.allocate(1, q.rows()); Tensor pqy = p == null ? null : b.allocate(1, p.rows())) {
             b.gemm(false, true, 1f, mean, q, 0f, qy);
-            b.gemm(false, true, 1f, qy, p, 0f, pqy);
-            b.axpy(-1f, pqy, bias);
+            if (pqy != null) {
+                b.gemm(false, true, 1f, qy, p, 0f, pqy);
+            }
+            b.axpy(-1f, pqy == null ? qy : pqy, bias);
         }
         return bias;
     }
 
     /**
-     * AS over the whole stack at rank k, bottom-up. A layer that would not shrink stays dense (its
-     * original weights) and a note says so.
+     * AS over the whole stack, bottom-up, each layer at its planned rank. A DENSE layer (or one whose
+     * rank would not shrink it, with a note) is refit without the rank constraint on its compressed
+     * input (ridge least squares for the linear last layer, the same alternation for a hidden one);
+     * while its input is still the original network's there is nothing to refit and it keeps its
+     * weights. A KEEP layer keeps its original weights.
      *
      * @param x              the calibration rows, n x d_0 (not closed here)
      * @param preActivations the original network's A_l for every layer (n x d_l), where x lives
      * @param firstInput     layer 0's prepared input (the session caches it across ranks; not closed here)
      * @param phases         "init &lt;layer&gt;" seconds are added to it
-     * @param selected       the layers to compress; the others keep their original weights
      */
-    static List<CompressedLayer> run(Backend b, FcStack model, int k, Rows x, List<Rows> preActivations,
+    static List<CompressedLayer> run(Backend b, FcStack model, LayerRanks ranks, Rows x, List<Rows> preActivations,
                                      Supplier<LayerInput> firstInput, Options options, Progress progress,
-                                     List<String> notes, Map<String, Double> phases, Set<Integer> selected) {
+                                     List<String> notes, Map<String, Double> phases) {
         List<CompressedLayer> result = new ArrayList<>();
         Rows yhat = null; // the input of layer l > 0, owned here
+        boolean originalInput = true; // whether every layer below kept its original weights
         try {
             for (int l = 0; l < model.depth(); l++) {
                 long start = System.nanoTime();
@@ -154,12 +201,14 @@ final class As {
                 boolean relu = model.hasRelu(l);
                 Rows input = l == 0 ? x : yhat;
                 Rows next = null;
+                int k = ranks.of(l);
+                String denseReason = k > 0 ? RankRule.denseReason(d.name(), k, d.out(), d.in()) : null;
+                if (denseReason != null) {
+                    notes.add(denseReason + (originalInput ? "" : " and refit"));
+                    k = LayerRanks.DENSE;
+                }
                 try (Backend.Range r = b.range("layer " + d.name())) {
-                    String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
-                    if (dense != null || !selected.contains(l)) {
-                        if (selected.contains(l)) {
-                            notes.add(dense);
-                        }
+                    if (k == LayerRanks.KEEP || (k == LayerRanks.DENSE && originalInput)) {
                         result.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
                         if (relu) {
                             try (DeviceLayer layer = DeviceLayer.upload(b, d)) {
@@ -167,13 +216,13 @@ final class As {
                             }
                         }
                     } else {
+                        originalInput = false;
                         yhat = null; // LayerInput takes it (and frees it if it fails)
                         LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, input, options.ridge(), d.name());
                         try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
                             notes.addAll(in.notes());
                             notes.addAll(s.notes());
-                            result.add(new CompressedLayer.LowRank(d.name(), b.download(s.factors().p()), b.download(s.q()),
-                                    b.download(s.bias())));
+                            result.add(s.download(b, d.name()));
                             if (relu) {
                                 next = in.output(s.factors(), s.q(), s.bias(), true);
                             }

@@ -10,13 +10,13 @@ import ger.model.FcStack;
 import ger.tensor.Matrix;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.HashMap;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.IntStream;
 import java.util.stream.Collectors;
 
@@ -47,7 +47,9 @@ public final class CompressionSession implements AutoCloseable {
     /** Where the rows went, when the session chose it ({@link Options#STREAM_AUTO}); added to every result's notes. */
     private final List<String> residencyNotes = new ArrayList<>();
     /** AS results by rank and layer set, host copies. */
-    private final Map<String, AsRun> asRuns = new HashMap<>();
+    private final Map<LayerRanks, AsRun> asRuns = new HashMap<>();
+    /** Error curves for size budgets, per layer, by whether they are AS's (else LRD's). */
+    private final Map<Boolean, List<ErrorCurve>> curves = new HashMap<>();
 
     /**
      * @param calib the calibration rows, n x d_0 (read, not kept beyond the upload)
@@ -84,8 +86,8 @@ public final class CompressionSession implements AutoCloseable {
     }
 
     /**
-     * Compresses only the layers of the given indices (the single-layer study); the others keep
-     * their original weights, and the global stage, if any, refines only the compressed ones.
+     * Compresses only the layers of the given indices (the single-layer study, or --keep); the
+     * others keep their original weights and the global stage, if any, leaves them as they are.
      */
     public CompressionResult compress(MethodName method, int knob, Set<Integer> selected) {
         for (int l : selected) {
@@ -99,26 +101,234 @@ public final class CompressionSession implements AutoCloseable {
         if (method == MethodName.PQ && knob < 1) {
             throw new GerException("the pq sub-vector dimension must be >= 1, got " + knob);
         }
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (method.isLowRank()) {
+            meta.put("rank", Integer.toString(knob));
+        } else if (method == MethodName.PQ) {
+            meta.put("pq_dim", Integer.toString(knob));
+        }
+        LayerRanks plan = LayerRanks.uniform(model.depth(), method.isLowRank() ? knob : LayerRanks.DENSE)
+                .keeping(complement(selected));
+        return job(method, knob, plan, meta, null, new LinkedHashMap<>());
+    }
+
+    /** Compresses with a low-rank method at the given rank, DENSE or KEEP per layer. */
+    public CompressionResult compress(MethodName method, LayerRanks ranks) {
+        requireLowRank(method);
+        if (ranks.depth() != model.depth()) {
+            throw new IllegalArgumentException(ranks.depth() + " ranks for " + model.depth() + " layers");
+        }
+        return job(method, 0, ranks, new LinkedHashMap<>(), null, new LinkedHashMap<>());
+    }
+
+    /**
+     * Compresses with a low-rank method at ranks chosen to store at most {@code budget} weights in
+     * all (the kept layers' included), from the method's own error curves weighed by each layer's
+     * measured effect on the output ({@link RankAllocation}); the result holds the choice and its
+     * predicted output error.
+     *
+     * @param kept layers that keep their original weights, outside the allocation
+     */
+    public CompressionResult compressWithin(MethodName method, long budget, Set<Integer> kept) {
+        requireLowRank(method);
         Map<String, Double> phases = new LinkedHashMap<>();
+        prepare(phases);
+        long start = System.nanoTime();
+        RankAllocation.Choice choice;
+        try (Backend.Range r = backend.range("rank allocation")) {
+            choice = allocate(method == MethodName.AS || method == MethodName.GER, budget, kept, phases);
+        }
+        phases.put("ranks", seconds(start));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("budget_params", Long.toString(budget));
+        return job(method, 0, choice.ranks(), meta, choice, phases);
+    }
+
+    private static void requireLowRank(MethodName method) {
+        if (!method.isLowRank()) {
+            throw new GerException("per-layer ranks and size budgets apply to lrd, as, ger-ic and ger, not " + method);
+        }
+    }
+
+    /** Rounds of the allocation: the second measures the sensitivities again at the first one's ranks. */
+    private static final int ALLOCATION_ROUNDS = 2;
+
+    /**
+     * The ranks within budget: the free layers' options priced by curve error x sensitivity, the
+     * sensitivity (output squared error per unit of curve error, the layer compressed alone) measured
+     * first at the uniform rank that fits the budget, then again at the ranks that allocation chose.
+     */
+    private RankAllocation.Choice allocate(boolean asCurves, long budget, Set<Integer> kept, Map<String, Double> phases) {
+        List<ErrorCurve> curves = curves(asCurves, phases);
+        long fixed = 0;
+        List<Integer> free = new ArrayList<>();
+        for (int l = 0; l < model.depth(); l++) {
+            if (kept.contains(l) || curves.get(l) == null) {
+                fixed += (long) model.layer(l).out() * model.layer(l).in();
+            } else {
+                free.add(l);
+            }
+        }
+        if (free.isEmpty()) {
+            throw new GerException("no layer to choose a rank for: every layer is kept or cannot shrink");
+        }
+        if (fixed > budget) {
+            throw new GerException("the layers kept dense alone store " + fixed + " weights, above the budget of "
+                    + budget);
+        }
+        int[] probe = uniformWithin(free, curves, budget - fixed);
+        int[] chosen = null;
+        List<RankAllocation.Layer> options = null;
+        List<DeviceLayer> originals = new ArrayList<>();
+        try {
+            for (DenseLayer d : model.layers()) {
+                originals.add(DeviceLayer.upload(backend, d));
+            }
+            for (int round = 0; round < ALLOCATION_ROUNDS; round++) {
+                options = new ArrayList<>();
+                for (int i = 0; i < free.size(); i++) {
+                    int l = free.get(i);
+                    ErrorCurve c = curves.get(l);
+                    double sensitivity = sensitivity(c, l, probe[i], originals);
+                    double[] error = new double[c.maxRank()];
+                    for (int k = 1; k <= c.maxRank(); k++) {
+                        error[k - 1] = sensitivity * c.error(k);
+                    }
+                    options.add(new RankAllocation.Layer(model.layer(l).out(), model.layer(l).in(), error, 0));
+                }
+                chosen = RankAllocation.allocate(options, budget - fixed);
+                for (int i = 0; i < free.size(); i++) {
+                    int rank = options.get(i).rank(chosen[i]);
+                    probe[i] = rank == LayerRanks.DENSE ? curves.get(free.get(i)).maxRank() : rank;
+                }
+            }
+        } finally {
+            originals.forEach(DeviceLayer::close);
+        }
+        List<Integer> ranks = new ArrayList<>();
+        for (int l = 0; l < model.depth(); l++) {
+            ranks.add(kept.contains(l) ? LayerRanks.KEEP : LayerRanks.DENSE);
+        }
+        long params = fixed;
+        for (int i = 0; i < free.size(); i++) {
+            ranks.set(free.get(i), options.get(i).rank(chosen[i]));
+            params += options.get(i).cost(chosen[i]);
+        }
+        double norm = preActivations.getLast().squaredNorm();
+        double predicted = Math.sqrt(RankAllocation.error(options, chosen) / (norm > 0 ? norm : 1));
+        return new RankAllocation.Choice(new LayerRanks(ranks), budget, params, predicted);
+    }
+
+    /** The largest uniform rank (capped at each layer's maxRank) whose free layers fit the budget; at least 1. */
+    private int[] uniformWithin(List<Integer> free, List<ErrorCurve> curves, long budget) {
+        int[] best = new int[free.size()];
+        Arrays.fill(best, 1);
+        int top = free.stream().mapToInt(l -> curves.get(l).maxRank()).max().orElse(1);
+        for (int k = 1; k <= top; k++) {
+            int[] ranks = new int[free.size()];
+            long cost = 0;
+            for (int i = 0; i < free.size(); i++) {
+                DenseLayer d = model.layer(free.get(i));
+                ranks[i] = Math.min(k, curves.get(free.get(i)).maxRank());
+                cost += (long) ranks[i] * (d.out() + d.in());
+            }
+            if (cost > budget) {
+                break;
+            }
+            best = ranks;
+        }
+        return best;
+    }
+
+    /**
+     * The output's squared error per unit of curve error when layer l alone is at its curve's rank-k
+     * approximation (k lowered while the curve error there is 0; 0 when it is 0 at rank 1).
+     */
+    private double sensitivity(ErrorCurve c, int l, int k, List<DeviceLayer> originals) {
+        while (k > 1 && c.error(k) <= 0) {
+            k /= 2;
+        }
+        double e = c.error(k);
+        if (e <= 0) {
+            return 0;
+        }
+        try (CompressedLayer.LowRank approx = c.approximation(k); DeviceLayer layer = DeviceLayer.upload(backend, approx)) {
+            List<DeviceLayer> layers = new ArrayList<>(originals);
+            layers.set(l, layer);
+            return Forward.squaredError(backend, layers, x, preActivations.getLast()) / e;
+        }
+    }
+
+    /**
+     * Each layer's error curve (null for a layer that cannot shrink), LRD's or AS's, computed once per
+     * session; AS's need each layer's original input whitened, which layer 0's shares with AS.
+     */
+    private List<ErrorCurve> curves(boolean asCurves, Map<String, Double> phases) {
+        List<ErrorCurve> cached = curves.get(asCurves);
+        if (cached != null) {
+            return cached;
+        }
+        long start = System.nanoTime();
+        List<ErrorCurve> list = new ArrayList<>();
+        curves.put(asCurves, list);
+        for (int l = 0; l < model.depth(); l++) {
+            DenseLayer d = model.layer(l);
+            int maxRank = RankRule.maxUsefulRank(d.out(), d.in());
+            if (maxRank < 1) {
+                list.add(null);
+            } else if (!asCurves) {
+                list.add(ErrorCurve.Lrd.of(lrd, l, d, backend));
+            } else {
+                LayerInput in = l == 0 ? firstInput()
+                        : LayerInput.of(backend, preActivations.get(l - 1).relu(), options.ridge(), d.name());
+                try {
+                    list.add(ErrorCurve.As.of(backend, d.name(), in, preActivations.get(l), maxRank));
+                } finally {
+                    if (l > 0) {
+                        in.close();
+                    }
+                }
+            }
+        }
+        phases.put(asCurves ? "error curves (as)" : "error curves (lrd)", seconds(start));
+        return list;
+    }
+
+    private Set<Integer> complement(Set<Integer> layers) {
+        return IntStream.range(0, model.depth()).filter(l -> !layers.contains(l)).boxed().collect(Collectors.toSet());
+    }
+
+    /**
+     * One job: plan says each layer's rank for the low-rank methods (only its KEEP entries matter for
+     * pq and bin, whose knob is the sub-vector dimension or nothing); meta is the metadata so far;
+     * allocation the budget's choice that led to plan, if any.
+     */
+    private CompressionResult job(MethodName method, int knob, LayerRanks plan, Map<String, String> meta,
+                                  RankAllocation.Choice allocation, Map<String, Double> phases) {
         List<String> notes = new ArrayList<>();
         prepare(phases);
         notes.addAll(residencyNotes);
         List<Double> epochLoss = List.of();
         Double settledLr = null;
+        RateSearch.Result lrSearch = null;
+        Set<Integer> selected = IntStream.range(0, model.depth()).filter(l -> plan.of(l) != LayerRanks.KEEP).boxed()
+                .collect(Collectors.toSet());
         List<CompressedLayer> layers = switch (method) {
-            case LRD, GER_IC -> lrdLayers(knob, selected, notes, phases);
-            case AS, GER -> asLayers(knob, selected, notes, phases);
-            case PQ -> perLayer(phases, "pq", selected, (l, d) -> ProductQuantization.compress(d, knob,
+            case LRD, GER_IC -> lrdLayers(plan, notes, phases);
+            case AS, GER -> asLayers(plan, notes, phases);
+            case PQ -> perLayer(phases, notes, "pq", selected, (l, d) -> ProductQuantization.compress(d, knob,
                     options.pqCentroids(), options.pqIterations(), options.seed() + l));
-            case BIN -> perLayer(phases, "bin", selected, (l, d) -> Binarization.compress(d));
+            case BIN -> perLayer(phases, notes, "bin", selected, (l, d) -> Binarization.compress(d));
         };
         if (method == MethodName.GER || method == MethodName.GER_IC) {
             if (layers.stream().noneMatch(l -> l instanceof CompressedLayer.LowRank)) {
-                notes.add("global stage skipped: every layer stays dense at rank " + knob);
+                notes.add("global stage skipped: every layer stays dense");
             } else {
                 long start = System.nanoTime();
                 GlobalStage.Result r;
-                try (GlobalStage stage = new GlobalStage(backend, layers, x, preActivations.getLast(),
+                boolean[] trained = new boolean[model.depth()];
+                selected.forEach(l -> trained[l] = true);
+                try (GlobalStage stage = new GlobalStage(backend, layers, trained, x, preActivations.getLast(),
                         preActivations.subList(0, model.depth() - 1), options, progress)) {
                     r = stage.run();
                 }
@@ -126,6 +336,7 @@ public final class CompressionSession implements AutoCloseable {
                 layers = r.layers();
                 epochLoss = r.epochLoss();
                 settledLr = r.settledLr();
+                lrSearch = r.lrSearch();
                 notes.addAll(r.notes());
                 phases.put("global", seconds(start));
             }
@@ -133,8 +344,14 @@ public final class CompressionSession implements AutoCloseable {
         long start = System.nanoTime();
         double relError = outputRelError(layers);
         phases.put("evaluate", seconds(start));
-        CompressedModel compressed = new CompressedModel(layers, metadata(method, knob, layers));
-        return new CompressionResult(compressed, phases, epochLoss, settledLr, relError, notes);
+        meta.put("method", method.cliName());
+        if (method.isLowRank()) {
+            meta.put("ranks", layers.stream()
+                    .map(l -> l.name() + ":" + (l.rank() == null ? "dense" : l.rank().toString()))
+                    .collect(Collectors.joining(",")));
+        }
+        CompressedModel compressed = new CompressedModel(layers, metadata(meta, layers));
+        return new CompressionResult(compressed, phases, epochLoss, settledLr, lrSearch, allocation, relError, notes);
     }
 
     /**
@@ -242,25 +459,24 @@ public final class CompressionSession implements AutoCloseable {
     }
 
     /**
-     * AS at rank k over the selected layers. GER at the same rank and layers as an earlier AS job
-     * starts from that job's result rather than solving again (a sweep runs both).
+     * AS at the planned ranks. GER at the same plan as an earlier AS job starts from that job's
+     * result rather than solving again (a sweep runs both).
      */
-    private List<CompressedLayer> asLayers(int k, Set<Integer> selected, List<String> notes, Map<String, Double> phases) {
-        String key = k + " " + new TreeSet<>(selected);
-        AsRun cached = asRuns.get(key);
+    private List<CompressedLayer> asLayers(LayerRanks plan, List<String> notes, Map<String, Double> phases) {
+        AsRun cached = asRuns.get(plan);
         if (cached == null) {
             List<String> asNotes = new ArrayList<>();
             Map<String, Double> asPhases = new LinkedHashMap<>();
-            List<CompressedLayer> layers = As.run(backend, model, k, x, preActivations, this::firstInput, options,
-                    progress, asNotes, asPhases, selected);
+            List<CompressedLayer> layers = As.run(backend, model, plan, x, preActivations, this::firstInput, options,
+                    progress, asNotes, asPhases);
             cached = new AsRun(layers.stream().map(CompressionSession::copy).toList(), asNotes, asPhases);
-            asRuns.put(key, cached);
+            asRuns.put(plan, cached);
             notes.addAll(asNotes);
             phases.putAll(asPhases);
             return layers;
         }
         notes.addAll(cached.notes());
-        notes.add("AS initialisation at rank " + k + " reused from this session's earlier AS job ("
+        notes.add("AS initialisation at ranks " + plan.describe(model) + " reused from this session's earlier AS job ("
                 + String.format(Locale.ROOT, "%.1f", cached.phases().values().stream().mapToDouble(Double::doubleValue).sum())
                 + " s then)");
         return cached.layers().stream().map(CompressionSession::copy).toList();
@@ -278,15 +494,17 @@ public final class CompressionSession implements AutoCloseable {
         };
     }
 
-    private List<CompressedLayer> lrdLayers(int k, Set<Integer> selected, List<String> notes, Map<String, Double> phases) {
+    /** LRD at the planned ranks; a KEEP or DENSE layer, or one its rank would not shrink, keeps its weights. */
+    private List<CompressedLayer> lrdLayers(LayerRanks plan, List<String> notes, Map<String, Double> phases) {
         List<CompressedLayer> layers = new ArrayList<>();
         for (int l = 0; l < model.depth(); l++) {
             DenseLayer d = model.layer(l);
-            String dense = RankRule.denseReason(d.name(), k, d.out(), d.in());
-            if (dense != null || !selected.contains(l)) {
-                if (selected.contains(l)) {
-                    notes.add(dense);
-                }
+            int k = plan.of(l);
+            String dense = k > 0 ? RankRule.denseReason(d.name(), k, d.out(), d.in()) : null;
+            if (dense != null) {
+                notes.add(dense);
+            }
+            if (dense != null || k <= 0) {
                 layers.add(new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy()));
             } else {
                 long start = System.nanoTime();
@@ -304,8 +522,9 @@ public final class CompressionSession implements AutoCloseable {
         CompressedLayer compress(int index, DenseLayer layer);
     }
 
-    private List<CompressedLayer> perLayer(Map<String, Double> phases, String phase, Set<Integer> selected,
-                                           LayerCompressor compressor) {
+    /** A data-free method layer by layer; a layer it cannot shrink stays dense, with a note. */
+    private List<CompressedLayer> perLayer(Map<String, Double> phases, List<String> notes, String phase,
+                                           Set<Integer> selected, LayerCompressor compressor) {
         List<CompressedLayer> layers = new ArrayList<>();
         progress.start(phase, model.depth());
         for (int l = 0; l < model.depth(); l++) {
@@ -317,7 +536,12 @@ public final class CompressionSession implements AutoCloseable {
             }
             long start = System.nanoTime();
             try (Backend.Range r = backend.range("layer " + d.name())) {
-                layers.add(compressor.compress(l, d));
+                CompressedLayer c = compressor.compress(l, d);
+                if (c instanceof CompressedLayer.Dense) {
+                    notes.add(d.name() + ": " + phase + " would store no fewer bits than its " + d.out() + " x " + d.in()
+                            + " fp32 weights, left dense");
+                }
+                layers.add(c);
             }
             phases.put(phase + " " + d.name(), seconds(start));
             progress.advance(d.name());
@@ -342,20 +566,11 @@ public final class CompressionSession implements AutoCloseable {
         }
     }
 
-    private Map<String, String> metadata(MethodName method, int knob, List<CompressedLayer> layers) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("method", method.cliName());
-        if (method.isLowRank()) {
-            m.put("rank", Integer.toString(knob));
-            m.put("ranks", layers.stream()
-                    .map(l -> l.name() + ":" + (l.rank() == null ? "dense" : l.rank().toString()))
-                    .collect(Collectors.joining(",")));
-        } else if (method == MethodName.PQ) {
-            m.put("pq_dim", Integer.toString(knob));
-        }
-        m.put("compression_rate", String.format(Locale.ROOT, "%.2f", new CompressedModel(layers, Map.of()).compressionRate()));
-        m.put("version", VERSION);
-        return m;
+    /** meta with the compression rate and the tool's version added. */
+    private static Map<String, String> metadata(Map<String, String> meta, List<CompressedLayer> layers) {
+        meta.put("compression_rate", String.format(Locale.ROOT, "%.2f", new CompressedModel(layers, Map.of()).compressionRate()));
+        meta.put("version", VERSION);
+        return meta;
     }
 
     private double seconds(long start) {
@@ -366,6 +581,7 @@ public final class CompressionSession implements AutoCloseable {
     @Override
     public void close() {
         asRuns.values().forEach(run -> run.layers().forEach(CompressedLayer::close));
+        curves.values().forEach(list -> list.stream().filter(c -> c != null).forEach(ErrorCurve::close));
         if (firstInput != null) {
             firstInput.close();
         }

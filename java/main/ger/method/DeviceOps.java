@@ -43,6 +43,17 @@ final class DeviceOps {
         }
     }
 
+    /** The first k columns of the host matrix m (r x c -> r x k) as a new matrix. */
+    static Matrix firstColumns(Matrix m, int k) {
+        Matrix r = Matrix.zeros(m.rows(), k);
+        for (int i = 0; i < m.rows(); i++) {
+            for (int j = 0; j < k; j++) {
+                r.set(i, j, m.get(i, j));
+            }
+        }
+        return r;
+    }
+
     /** relu(t) as a new tensor. */
     static Tensor reluCopy(Backend b, Tensor t) {
         Tensor c = b.allocate(t.rows(), t.cols());

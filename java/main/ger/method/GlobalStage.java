@@ -11,17 +11,21 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * GER's global stage (docs/method.md, "The global stage"): every low-rank layer's P, Q, b refined
  * jointly by minibatch SGD on the normalised output error
  * L = (1/n) sum_i ||Fhat(x_i) - F(x_i)||^2 / N_out + beta sum_{hidden l} (1/n) sum_i ||h_l - relu(A_l)||^2 / N_l,
  * N = the mean squared norm of the original's rows, so L starts near the squared relative error.
- * Weight decay on P and Q is applied as weightDecay / N_out, its weight beside the unnormalised loss.
- * Dense layers stay fixed. Before SGD each factor pair is balanced (P = U S^(1/2), Q = S^(1/2) V^T
- * of the SVD of P Q). A divergence guard restores the last good epoch and halves the rate; the
- * result never has a larger output error than its initialisation.
+ * Weight decay on the weights (P and Q, or a dense W; not the biases) is applied as weightDecay /
+ * N_out, its weight beside the unnormalised loss. Low-rank layers and the dense layers asked for
+ * train; the others (kept with their original weights) stay fixed. Before SGD each factor pair is
+ * balanced (P = U S^(1/2), Q = S^(1/2) V^T of the SVD of P Q). Without a given rate, {@link RateSearch}
+ * finds one. A divergence guard restores the last good epoch and halves the rate; the result never
+ * has a larger output error than its initialisation.
  */
 final class GlobalStage implements AutoCloseable {
     /** An epoch whose loss exceeds this factor x the initial loss counts as diverged. */
@@ -31,19 +35,41 @@ final class GlobalStage implements AutoCloseable {
     /** Halvings of the rate before the guard gives up and keeps the last good state. */
     static final int MAX_HALVINGS = 8;
 
-    /** What the stage produced: the layers, the loss after each epoch, the rate the guard settled on. */
-    record Result(List<CompressedLayer> layers, List<Double> epochLoss, double settledLr, List<String> notes) {
+    /**
+     * What the stage produced: the layers, the loss after each epoch, the rate the guard settled on,
+     * the rate search (null when the rate was given).
+     */
+    record Result(List<CompressedLayer> layers, List<Double> epochLoss, double settledLr, RateSearch.Result lrSearch,
+                  List<String> notes) {
     }
 
-    /** A low-rank layer's parameters with their gradients and momentum. */
-    record Trainable(DeviceLayer.LowRank layer, Tensor dp, Tensor dq, Tensor db, Tensor vp, Tensor vq, Tensor vb) {
+    /**
+     * A trained layer's parameters (low-rank: P, Q, bias; dense: W, bias), their gradients and
+     * momenta, in that order; weight decay applies to all but the last (the bias).
+     */
+    record Trainable(DeviceLayer layer, List<Tensor> params, List<Tensor> grads, List<Tensor> velocities) {
+        static Trainable of(Backend b, DeviceLayer layer) {
+            List<Tensor> params = switch (layer) {
+                case DeviceLayer.LowRank lr -> List.of(lr.p(), lr.q(), lr.bias());
+                case DeviceLayer.Dense d -> List.of(d.weight(), d.bias());
+            };
+            return new Trainable(layer, params, zerosLike(b, params), zerosLike(b, params));
+        }
+
+        private static List<Tensor> zerosLike(Backend b, List<Tensor> ts) {
+            return ts.stream().map(t -> DeviceOps.zeros(b, t.rows(), t.cols())).toList();
+        }
+
         List<Tensor> state() {
-            return List.of(layer.p(), layer.q(), layer.bias(), vp, vq, vb);
+            List<Tensor> s = new ArrayList<>(params);
+            s.addAll(velocities);
+            return s;
         }
 
         void close() {
             layer.close();
-            List.of(dp, dq, db, vp, vq, vb).forEach(Tensor::close);
+            grads.forEach(Tensor::close);
+            velocities.forEach(Tensor::close);
         }
     }
 
@@ -53,50 +79,52 @@ final class GlobalStage implements AutoCloseable {
     private final Rows x;
     private final Rows target;
     private final List<DeviceLayer> layers = new ArrayList<>();
-    /** Per layer: its parameters, or null for a fixed dense layer. */
+    /** Per layer: its parameters, or null for a fixed layer. */
     private final List<Trainable> trainables = new ArrayList<>();
     /** relu(A_l) of each hidden layer, only when beta > 0. */
     private final List<Rows> hiddenTargets = new ArrayList<>();
     private final double outNorm;
     private final double[] hiddenNorm;
-    /** The lowest low-rank layer: backward stops there. */
+    /** The lowest trained layer: backward stops there. */
     private final int lowest;
     private final int batch;
     private final Map<Integer, Buffers> buffers = new HashMap<>();
 
     /**
-     * @param init           the initial layers (low-rank ones are trained, the rest stay fixed)
+     * @param init           the initial layers: low-rank or dense
+     * @param trained        per layer, whether it trains (a low-rank layer always does)
      * @param x              the calibration rows, n x d_0 (on the device or streamed from the host)
      * @param target         the original outputs F(x), n x d_m
      * @param preActivations the original hidden pre-activations A_l, l < m - 1 (used when beta > 0)
      */
-    GlobalStage(Backend b, List<CompressedLayer> init, Rows x, Rows target, List<Rows> preActivations,
+    GlobalStage(Backend b, List<CompressedLayer> init, boolean[] trained, Rows x, Rows target, List<Rows> preActivations,
                 Options options, Progress progress) {
         this.b = b;
         this.options = options;
         this.progress = progress;
         this.x = x;
         this.target = target;
-        int lowestTrainable = -1;
+        int lowestTrained = -1;
         for (int l = 0; l < init.size(); l++) {
+            DeviceLayer layer;
             if (init.get(l) instanceof CompressedLayer.LowRank lr) {
-                DeviceLayer.LowRank layer;
                 try (Backend.Range r = b.range("balance " + lr.name())) {
                     layer = balanced(b, lr);
                 }
-                layers.add(layer);
-                trainables.add(new Trainable(layer, zeros(layer.p()), zeros(layer.q()), zeros(layer.bias()),
-                        zeros(layer.p()), zeros(layer.q()), zeros(layer.bias())));
-                lowestTrainable = lowestTrainable < 0 ? l : lowestTrainable;
             } else {
-                layers.add(DeviceLayer.upload(b, init.get(l)));
-                trainables.add(null);
+                layer = DeviceLayer.upload(b, init.get(l));
+            }
+            layers.add(layer);
+            boolean trains = trained[l] || layer instanceof DeviceLayer.LowRank;
+            trainables.add(trains ? Trainable.of(b, layer) : null);
+            if (trains && lowestTrained < 0) {
+                lowestTrained = l;
             }
         }
-        if (lowestTrainable < 0) {
-            throw new IllegalArgumentException("the global stage needs at least one low-rank layer");
+        if (lowestTrained < 0) {
+            throw new IllegalArgumentException("the global stage needs at least one layer to train");
         }
-        this.lowest = lowestTrainable;
+        this.lowest = lowestTrained;
         int n = x.rows();
         this.outNorm = positive(target.squaredNorm() / n);
         this.hiddenNorm = new double[init.size() - 1];
@@ -118,10 +146,6 @@ final class GlobalStage implements AutoCloseable {
     private static final double BALANCE_RIDGE = 1e-6;
     /** Floor on the singular values in balancing, relative to the largest. */
     private static final double BALANCE_FLOOR = 1e-6;
-
-    private Tensor zeros(Tensor like) {
-        return DeviceOps.zeros(b, like.rows(), like.cols());
-    }
 
     /**
      * The same product P Q with the scale split evenly: P = U S^(1/2), Q = S^(1/2) V^T for the SVD
@@ -273,17 +297,24 @@ final class GlobalStage implements AutoCloseable {
         }
     }
 
-    /** Backward from the output gradient down to the lowest low-rank layer: fills dP, dQ, db. */
+    /** Backward from the output gradient down to the lowest trained layer: fills every trained gradient. */
     private void backward(Buffers buf) {
         for (int l = layers.size() - 1; l >= lowest; l--) {
             Tensor input = l == 0 ? buf.xb : buf.h[l - 1];
             Tensor dh = l > lowest ? buf.delta[l - 1] : null;
             Trainable t = trainables.get(l);
-            if (t != null) {
-                DeviceLayer.LowRank lr = t.layer();
-                b.lowRankBackward(input, lr.q(), lr.p(), buf.qh[l], buf.delta[l], buf.gp[l], t.dq(), t.dp(), t.db(), dh);
-            } else if (dh != null) {
-                b.gemm(false, false, 1f, buf.delta[l], ((DeviceLayer.Dense) layers.get(l)).weight(), 0f, dh);
+            switch (layers.get(l)) {
+                case DeviceLayer.LowRank lr -> b.lowRankBackward(input, lr.q(), lr.p(), buf.qh[l], buf.delta[l], buf.gp[l],
+                        t.grads().get(1), t.grads().get(0), t.grads().get(2), dh);
+                case DeviceLayer.Dense d -> {
+                    if (t != null) {
+                        b.gemm(true, false, 1f, buf.delta[l], input, 0f, t.grads().get(0));
+                        b.columnSums(buf.delta[l], t.grads().get(1));
+                    }
+                    if (dh != null) {
+                        b.gemm(false, false, 1f, buf.delta[l], d.weight(), 0f, dh);
+                    }
+                }
             }
             if (dh != null) {
                 if (!hiddenTargets.isEmpty()) {
@@ -317,26 +348,78 @@ final class GlobalStage implements AutoCloseable {
         float decay = (float) (options.weightDecay() / outNorm);
         for (Trainable t : trainables) {
             if (t != null) {
-                b.sgdUpdate(t.layer().p(), t.dp(), t.vp(), lr, momentum, decay);
-                b.sgdUpdate(t.layer().q(), t.dq(), t.vq(), lr, momentum, decay);
-                b.sgdUpdate(t.layer().bias(), t.db(), t.vb(), lr, momentum, 0f);
+                int last = t.params().size() - 1;
+                for (int i = 0; i <= last; i++) {
+                    b.sgdUpdate(t.params().get(i), t.grads().get(i), t.velocities().get(i), lr, momentum,
+                            i < last ? decay : 0f);
+                }
             }
         }
     }
 
     /** The normalised loss over all calibration rows, forward only. */
     double fullLoss() {
-        int n = x.rows();
+        return meanLoss(IntStream.range(0, x.rows()).toArray());
+    }
+
+    /** The normalised loss over the given rows, forward only. */
+    private double meanLoss(int[] rows) {
         try (Losses losses = new Losses()) {
-            for (int from = 0; from < n; from += batch) {
-                int count = Math.min(batch, n - from);
-                int[] rows = new int[count];
-                for (int i = 0; i < count; i++) {
-                    rows[i] = from + i;
-                }
-                forward(buffers(count), rows, losses);
+            for (int from = 0; from < rows.length; from += batch) {
+                int[] part = Arrays.copyOfRange(rows, from, Math.min(rows.length, from + batch));
+                forward(buffers(part.length), part, losses);
             }
-            return losses.read() / n;
+            return losses.read() / rows.length;
+        }
+    }
+
+    /** One pass of SGD at rate lr over the rows in the given order; returns its mean normalised loss. */
+    private double pass(int[] order, double lr) {
+        try (Losses sums = new Losses()) {
+            for (int from = 0; from < order.length; from += batch) {
+                lossAndGradients(Arrays.copyOfRange(order, from, Math.min(order.length, from + batch)), sums);
+                update((float) lr);
+            }
+            return sums.read() / order.length;
+        }
+    }
+
+    /** Batches per probe slice and passes per probe: 32 steps, long enough for momentum 0.9 to build up. */
+    static final int PROBE_BATCHES = 8;
+    static final int PROBE_PASSES = 4;
+
+    /**
+     * The rate search: each trial starts from {@code start} (copied into the state), trains PROBE_PASSES
+     * passes over a slice of PROBE_BATCHES batches of shuffled rows, and reports each pass's loss; the
+     * state is restored to start afterwards.
+     */
+    private RateSearch.Result searchRate(List<Tensor> state, List<Tensor> start) {
+        int[] slice = Arrays.copyOf(shuffled(x.rows(), options.seed() - 1), Math.min(x.rows(), PROBE_BATCHES * batch));
+        double initial = meanLoss(slice);
+        progress.start("lr search", 0);
+        RateSearch.Result result;
+        try (Backend.Range r = b.range("learning rate search")) {
+            result = RateSearch.choose(rate -> {
+                double[] losses = new double[PROBE_PASSES];
+                Arrays.fill(losses, Double.NaN);
+                for (int p = 0; p < PROBE_PASSES; p++) {
+                    losses[p] = pass(slice, rate);
+                    if (!Double.isFinite(losses[p])) {
+                        break;
+                    }
+                }
+                restore(start, state);
+                progress.advance(String.format(Locale.ROOT, "lr %.3g: loss %.4g -> %.4g", rate, initial, losses[PROBE_PASSES - 1]));
+                return losses;
+            }, initial);
+        }
+        progress.done();
+        return result;
+    }
+
+    private void restore(List<Tensor> from, List<Tensor> to) {
+        for (int i = 0; i < to.size(); i++) {
+            DeviceOps.copyInto(b, from.get(i), to.get(i));
         }
     }
 
@@ -358,11 +441,12 @@ final class GlobalStage implements AutoCloseable {
         List<Tensor> state = state();
         List<Tensor> good = state.stream().map(t -> DeviceOps.copy(b, t)).toList();
         try {
+            RateSearch.Result search = options.findsLr() ? searchRate(state, good) : null;
             double initialLoss = fullLoss();
             double initialError = Forward.squaredError(b, layers, x, target);
             List<CompressedLayer> initial = download();
             List<Double> epochLosses = new ArrayList<>();
-            double lr = options.lr();
+            double lr = search != null ? search.chosen() : options.lr();
             int halvings = 0;
             int n = x.rows();
             progress.start("global", options.epochs());
@@ -370,35 +454,25 @@ final class GlobalStage implements AutoCloseable {
             for (int epoch = 0; epoch < options.epochs(); ) {
                 double epochLr = lr * Math.pow(0.5, options.lrHalvingEpochs() > 0 ? epoch / options.lrHalvingEpochs() : 0);
                 double loss;
-                try (Backend.Range r = b.range("epoch " + epoch); Losses sums = new Losses()) {
-                    int[] order = shuffled(n, options.seed() + epoch);
-                    for (int from = 0; from < n; from += batch) {
-                        int[] rows = Arrays.copyOfRange(order, from, Math.min(n, from + batch));
-                        lossAndGradients(rows, sums);
-                        update((float) epochLr);
-                    }
-                    loss = sums.read() / n;
+                try (Backend.Range r = b.range("epoch " + epoch)) {
+                    loss = pass(shuffled(n, options.seed() + epoch), epochLr);
                 }
                 if (!Double.isFinite(loss) || loss > DIVERGENCE_FACTOR * initialLoss + DIVERGENCE_FLOOR || !stateFinite()) {
-                    for (int i = 0; i < state.size(); i++) {
-                        DeviceOps.copyInto(b, good.get(i), state.get(i));
-                    }
+                    restore(good, state);
                     if (halvings == MAX_HALVINGS) {
-                        notes.add(String.format("global stage: still diverging at lr %.4g after %d halvings; "
+                        notes.add(String.format(Locale.ROOT, "global stage: still diverging at lr %.4g after %d halvings; "
                                 + "stopped at epoch %d and kept the last good state", lr, MAX_HALVINGS, epoch + 1));
                         break;
                     }
                     lr /= 2;
                     halvings++;
-                    notes.add(String.format("global stage: epoch %d diverged (loss %.4g, %.4g before the stage); "
+                    notes.add(String.format(Locale.ROOT, "global stage: epoch %d diverged (loss %.4g, %.4g before the stage); "
                             + "redone from the last good state at lr %.4g", epoch + 1, loss, initialLoss, lr));
                     continue;
                 }
-                for (int i = 0; i < state.size(); i++) {
-                    DeviceOps.copyInto(b, state.get(i), good.get(i));
-                }
+                restore(state, good);
                 epochLosses.add(loss);
-                progress.advance(String.format("loss %.5g lr %.3g", loss, epochLr));
+                progress.advance(String.format(Locale.ROOT, "loss %.5g lr %.3g", loss, epochLr));
                 epoch++;
             }
             stage.close();
@@ -409,11 +483,12 @@ final class GlobalStage implements AutoCloseable {
                 result = download();
                 initial.forEach(CompressedLayer::close);
             } else {
-                notes.add(String.format("global stage: the output error rose (%.4g -> %.4g); kept its initial factors",
-                        initialError, finalError));
+                double norm = target.squaredNorm();
+                notes.add(String.format(Locale.ROOT, "global stage: the output relative error rose (%.4g -> %.4g); "
+                        + "kept its initial factors", Math.sqrt(initialError / norm), Math.sqrt(finalError / norm)));
                 result = initial;
             }
-            return new Result(result, epochLosses, lr, notes);
+            return new Result(result, epochLosses, lr, search, notes);
         } finally {
             good.forEach(Tensor::close);
         }

@@ -62,6 +62,12 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
     abstract As.Pass pass(Rows preActivation);
 
     /**
+     * B = L^-1 Yc^T T (d_in x d_out), the coefficients of a target's regression on the whitened
+     * input (T n x d_out, not closed): the linear Step I's B for Z = T, a new tensor.
+     */
+    abstract Tensor coefficients(Rows target);
+
+    /**
      * The layer's output rows Yhat q^T p^T + bias (then relu if asked), the next layer's input: q and
      * bias are the solution's, from f.
      */

@@ -38,7 +38,23 @@ final class Lrd implements AutoCloseable {
         if (RankRule.staysDense(k, d.out(), d.in())) {
             throw new IllegalArgumentException(d.name() + ": rank " + k + " does not shrink " + d.out() + " x " + d.in());
         }
+        decompose(l);
+        double[] root = DeviceOps.sqrt(s[l]);
+        try (Matrix uk = DeviceOps.firstColumns(u[l], k); Matrix vk = vt[l].rowRange(0, k)) {
+            return new CompressedLayer.LowRank(d.name(), DeviceOps.scaleColumns(uk, root),
+                    DeviceOps.scaleRows(vk, root), d.bias().copy());
+        }
+    }
+
+    /** Layer l's singular values, descending, up to the largest rank at which it shrinks. */
+    double[] singularValues(int l) {
+        decompose(l);
+        return s[l].clone();
+    }
+
+    private void decompose(int l) {
         if (u[l] == null) {
+            DenseLayer d = model.layer(l);
             try (Backend.Range r = backend.range("svd " + d.name());
                  var w = backend.upload(d.weight());
                  Svd svd = backend.svd(w, RankRule.maxUsefulRank(d.out(), d.in()))) {
@@ -47,21 +63,6 @@ final class Lrd implements AutoCloseable {
                 vt[l] = backend.download(svd.vt());
             }
         }
-        double[] root = DeviceOps.sqrt(s[l]);
-        try (Matrix uk = sliceColumns(u[l], k); Matrix vk = vt[l].rowRange(0, k)) {
-            return new CompressedLayer.LowRank(d.name(), DeviceOps.scaleColumns(uk, root),
-                    DeviceOps.scaleRows(vk, root), d.bias().copy());
-        }
-    }
-
-    private static Matrix sliceColumns(Matrix m, int k) {
-        Matrix r = Matrix.zeros(m.rows(), k);
-        for (int i = 0; i < m.rows(); i++) {
-            for (int j = 0; j < k; j++) {
-                r.set(i, j, m.get(i, j));
-            }
-        }
-        return r;
     }
 
     @Override

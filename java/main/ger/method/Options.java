@@ -14,7 +14,8 @@ import java.util.List;
  * @param eigenSolver   how AS finds the top-k eigenvectors: FULL (backend eigendecomposition every
  *                      iteration), SUBSPACE (warm-started subspace iteration), AUTO (the faster)
  * @param epochs        global stage epochs (0 skips it)
- * @param lr            global stage initial learning rate (halved on divergence, and every lrHalvingEpochs)
+ * @param lr            global stage initial learning rate (halved on divergence, and every lrHalvingEpochs);
+ *                      {@link #FIND_LR}: found by {@link RateSearch}
  * @param momentum      SGD momentum
  * @param weightDecay   on the factors, not on biases
  * @param batch         minibatch rows
@@ -37,6 +38,9 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
     /** {@link #streamRows} value: stream only when the resident footprint would not fit the device. */
     public static final int STREAM_AUTO = -1;
 
+    /** {@link #lr} value: the global stage finds its rate ({@link RateSearch}). */
+    public static final double FIND_LR = -1;
+
     /** lambda for this many iterations. */
     public record LambdaStep(double lambda, int iterations) {
     }
@@ -49,8 +53,8 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
         if (epochs < 0) {
             throw new GerException("--epochs must be >= 0, got " + epochs);
         }
-        if (!(lr > 0)) {
-            throw new GerException("--lr must be positive, got " + lr);
+        if (!(lr > 0 && Double.isFinite(lr)) && lr != FIND_LR) {
+            throw new GerException("--lr must be a positive number, got " + lr);
         }
         if (batch < 1) {
             throw new GerException("--batch must be >= 1, got " + batch);
@@ -65,8 +69,13 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
     }
 
     public static Options defaults() {
-        return new Options(parseSchedule("0.01x25,1x25"), 1e-3, EigenSolver.AUTO, 20, 0.01, 0.9, 5e-4, 256, 10,
+        return new Options(parseSchedule("0.01x25,1x25"), 1e-3, EigenSolver.AUTO, 20, FIND_LR, 0.9, 5e-4, 256, 10,
                 0.0, 256, 100, 42L, STREAM_AUTO);
+    }
+
+    /** Whether the global stage finds its learning rate. */
+    public boolean findsLr() {
+        return lr == FIND_LR;
     }
 
     /** "0.01x25,1x25" -> [(0.01, 25), (1, 25)]. */

@@ -24,15 +24,16 @@ public final class ProductQuantization {
     /**
      * PQ of {@code layer} with sub-vectors of {@code subDim} columns and {@code centroids} centroids per
      * sub-space (256 for byte codes), k-means++ seeded from {@code seed + g} in sub-space g and at most
-     * {@code maxIterations} Lloyd iterations. Returns the layer unchanged as {@link CompressedLayer.Dense}
-     * when the codebooks and codes would not take fewer bits than fp32 weights (e.g. out <= centroids).
+     * {@code maxIterations} Lloyd iterations. When in is not a multiple of subDim the last sub-space is
+     * narrower (its centroids are stored padded with zeros to subDim). Returns the layer unchanged as
+     * {@link CompressedLayer.Dense} when the codebooks and codes would not take fewer bits than fp32
+     * weights (e.g. out <= centroids).
      */
     public static CompressedLayer compress(DenseLayer layer, int subDim, int centroids, int maxIterations, long seed) {
         int out = layer.out();
         int in = layer.in();
-        if (subDim < 1 || in % subDim != 0) {
-            throw new GerException("pq: layer " + layer.name() + " has " + in
-                    + " inputs, which do not split into sub-vectors of " + subDim + " (the paper uses 1, 2, 4, 8)");
+        if (subDim < 1) {
+            throw new GerException("pq: the sub-vector dimension must be >= 1, got " + subDim);
         }
         if (centroids < 1 || centroids > 256) {
             throw new GerException("pq: " + centroids + " centroids per sub-space do not fit a byte code (1..256)");
@@ -46,17 +47,20 @@ public final class ProductQuantization {
         if (storedBits(out, in, subDim, centroids) >= 32L * out * in) {
             return new CompressedLayer.Dense(layer.name(), layer.weight().copy(), layer.bias().copy());
         }
-        int groups = in / subDim;
+        int groups = CompressedLayer.ProductQuantized.groups(in, subDim);
         float[] w = layer.weight().toArray();
         float[] codebooks = new float[groups * centroids * subDim];
         byte[] codes = new byte[out * groups];
         IntStream.range(0, groups).parallel().forEach(g -> {
-            float[] points = new float[out * subDim];
+            int width = Math.min(subDim, in - g * subDim);
+            float[] points = new float[out * width];
             for (int i = 0; i < out; i++) {
-                System.arraycopy(w, i * in + g * subDim, points, i * subDim, subDim);
+                System.arraycopy(w, i * in + g * subDim, points, i * width, width);
             }
-            KMeans r = kMeans(points, subDim, centroids, maxIterations, new Random(seed + g));
-            System.arraycopy(r.centroids(), 0, codebooks, g * centroids * subDim, centroids * subDim);
+            KMeans r = kMeans(points, width, centroids, maxIterations, new Random(seed + g));
+            for (int c = 0; c < centroids; c++) {
+                System.arraycopy(r.centroids(), c * width, codebooks, (g * centroids + c) * subDim, width);
+            }
             for (int i = 0; i < out; i++) {
                 codes[i * groups + g] = (byte) r.assignment()[i];
             }
@@ -66,11 +70,12 @@ public final class ProductQuantization {
     }
 
     /**
-     * The bits PQ stores for W out x in: fp32 codebooks ((in / subDim) * centroids * subDim floats) and
-     * one 8-bit code per row and sub-space; GER.md's {@code 32 * 256 * n + 8 * m * n / s}.
+     * The bits PQ stores for W out x in: fp32 codebooks (ceil(in / subDim) * centroids * subDim floats,
+     * the last sub-space padded) and one 8-bit code per row and sub-space; docs/method.md's
+     * {@code 32 * 256 * n + 8 * m * n / s} when s divides n.
      */
     public static long storedBits(int out, int in, int subDim, int centroids) {
-        long groups = in / subDim;
+        long groups = CompressedLayer.ProductQuantized.groups(in, subDim);
         return 32L * groups * centroids * subDim + 8L * out * groups;
     }
 

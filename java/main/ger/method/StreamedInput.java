@@ -55,6 +55,24 @@ final class StreamedInput extends LayerInput {
         });
     }
 
+    /** G = Yc^T T accumulated chunk by chunk, then B = L^-1 G. */
+    Tensor coefficients(Rows target) {
+        Tensor g = DeviceOps.zeros(b, rows.cols(), target.cols());
+        try {
+            forEachCentredChunk((from, yc) -> {
+                try (Tensor t = b.allocate(yc.rows(), target.cols())) {
+                    target.read(from, t);
+                    b.gemm(true, false, 1f, yc, t, 1f, g);
+                }
+            });
+            b.triangularSolve(chol(), false, g);
+            return g;
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
+    }
+
     As.Pass pass(Rows preActivation) {
         return new Pass(preActivation);
     }
@@ -90,24 +108,28 @@ final class StreamedInput extends LayerInput {
         public As.Factors stepOne(TopEigenvectors eigen) {
             Tensor zbar = DeviceOps.copy(b, zSum);
             b.scale(zbar, 1f / rows.rows());
-            try (Tensor bMat = DeviceOps.copy(b, g)) {
-                b.triangularSolve(chol(), false, bMat);
+            Tensor bMat = DeviceOps.copy(b, g);
+            b.triangularSolve(chol(), false, bMat);
+            if (eigen == null) {
+                return As.Factors.fullRank(bMat, zbar);
+            }
+            try (bMat) {
                 return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
             }
         }
 
         public double stepTwo(As.Factors f, float lambda) {
             int dOut = preActivation.cols();
-            int k = f.p().cols();
             double[] objective = {0};
             b.fill(g, 0f);
             b.fill(zSum, 0f);
             try (Tensor q = f.q(b, chol())) {
                 forEachCentredChunk((from, yc) -> {
                     int count = yc.rows();
-                    try (Tensor qh = b.allocate(count, k); Tensor yPrime = b.allocate(count, dOut);
+                    try (Tensor qh = f.fullRank() ? null : b.allocate(count, f.rank());
+                         Tensor yPrime = b.allocate(count, dOut);
                          Tensor a = b.allocate(count, dOut); Tensor z = b.allocate(count, dOut)) {
-                        b.lowRankForward(yc, q, f.p(), f.zbar(), false, qh, yPrime);
+                        f.forward(b, yc, q, f.zbar(), false, qh, yPrime);
                         preActivation.read(from, a);
                         objective[0] += b.reluPenalty(yPrime, a, lambda, z);
                         accumulate(yc, z);
@@ -125,10 +147,9 @@ final class StreamedInput extends LayerInput {
     }
 
     Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
-        int k = f.p().cols();
-        return rows.map(f.p().rows(), (y, out) -> {
-            try (Tensor qh = b.allocate(y.rows(), k)) {
-                b.lowRankForward(y, q, f.p(), bias, relu, qh, out);
+        return rows.map(bias.cols(), (y, out) -> {
+            try (Tensor qh = f.fullRank() ? null : b.allocate(y.rows(), f.rank())) {
+                f.forward(b, y, q, bias, relu, qh, out);
             }
         });
     }

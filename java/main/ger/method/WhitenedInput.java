@@ -72,10 +72,15 @@ final class WhitenedInput extends LayerInput {
     /**
      * Step I: the rank-k regression of the centred zc on the centred input whitened as wt,
      * B = L^-1 Yc^T Zc = W^T Zc, then U_k and B U_k, with B formed or left as the product W^T Zc;
-     * takes zbar.
+     * with eigen null, the full-rank regression (B formed). Takes zbar.
      */
     static As.Factors reducedRankRegression(Backend b, Tensor wt, Tensor zc, Tensor zbar, TopEigenvectors eigen,
                                             boolean asProduct) {
+        if (eigen == null) {
+            Tensor bMat = b.allocate(wt.rows(), zc.cols());
+            b.gemm(false, false, 1f, wt, zc, 0f, bMat);
+            return As.Factors.fullRank(bMat, zbar);
+        }
         if (asProduct) {
             return As.Factors.of(new WhitenedCoefficients.Product(b, wt, zc), zbar, eigen);
         }
@@ -101,11 +106,28 @@ final class WhitenedInput extends LayerInput {
         return product < formed;
     }
 
-    /** out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out), then relu if asked; qh n x k scratch. */
+    /**
+     * out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out; W B + zbar at full rank), then relu if
+     * asked; qh n x k scratch (null at full rank).
+     */
     void forward(As.Factors f, boolean relu, Tensor qh, Tensor out) {
-        b.gemm(true, false, 1f, wt, f.bu(), 0f, qh);
-        b.gemm(false, true, 1f, qh, f.p(), 0f, out);
+        if (f.fullRank()) {
+            b.gemm(true, false, 1f, wt, f.bu(), 0f, out);
+        } else {
+            b.gemm(true, false, 1f, wt, f.bu(), 0f, qh);
+            b.gemm(false, true, 1f, qh, f.p(), 0f, out);
+        }
         b.addBiasRelu(out, f.zbar(), relu);
+    }
+
+    /** B = W^T T: the columns of W sum to zero, so T needs no centring. */
+    Tensor coefficients(Rows target) {
+        if (!(target instanceof Rows.OnDevice t)) {
+            throw new IllegalArgumentException("a device-resident input needs a device-resident target");
+        }
+        Tensor bMat = b.allocate(wt.rows(), t.cols());
+        b.gemm(false, false, 1f, wt, t.tensor(), 0f, bMat);
+        return bMat;
     }
 
     As.Pass pass(Rows preActivation) {
@@ -137,7 +159,7 @@ final class WhitenedInput extends LayerInput {
 
         public As.Factors stepOne(TopEigenvectors eigen) {
             Tensor zbar = DeviceOps.centre(b, z);
-            if (!eigen.warm() || !productMayPay(z.rows(), wt.rows(), z.cols(), eigen.block())) {
+            if (eigen == null || !eigen.warm() || !productMayPay(z.rows(), wt.rows(), z.cols(), eigen.block())) {
                 return reducedRankRegression(b, wt, z, zbar, eigen, false);
             }
             if (asProduct == null) {
@@ -163,8 +185,8 @@ final class WhitenedInput extends LayerInput {
         }
 
         public double stepTwo(As.Factors f, float lambda) {
-            if (qh == null) {
-                qh = b.allocate(z.rows(), f.p().cols());
+            if (qh == null && !f.fullRank()) {
+                qh = b.allocate(z.rows(), f.rank());
             }
             forward(f, false, qh, yPrime);
             return b.reluPenalty(yPrime, preActivation, lambda, z);
@@ -180,8 +202,8 @@ final class WhitenedInput extends LayerInput {
     }
 
     Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
-        Tensor out = b.allocate(wt.cols(), f.p().rows());
-        try (Tensor qh = b.allocate(wt.cols(), f.p().cols())) {
+        Tensor out = b.allocate(wt.cols(), bias.cols());
+        try (Tensor qh = f.fullRank() ? null : b.allocate(wt.cols(), f.rank())) {
             forward(f, relu, qh, out);
         } catch (RuntimeException e) {
             out.close();

@@ -117,30 +117,38 @@ public sealed interface CompressedLayer extends AutoCloseable {
     }
 
     /**
-     * Product quantisation: the in columns split into in / subDim sub-spaces of subDim columns; each
-     * row's sub-vector in sub-space g is codebooks row (g * centroids + codes[row * groups + g]).
-     * codebooks (groups * centroids) x subDim fp32, codes out x groups unsigned bytes.
+     * Product quantisation: the in columns split into ceil(in / subDim) sub-spaces of subDim columns,
+     * the last one narrower when subDim does not divide in; each row's sub-vector in sub-space g is
+     * codebooks row (g * centroids + codes[row * groups + g]), of which a narrower last sub-space uses
+     * the first columns (the rest is zero padding). codebooks (groups * centroids) x subDim fp32,
+     * codes out x groups unsigned bytes.
      */
     record ProductQuantized(String name, int in, int out, int subDim, int centroids, Matrix codebooks,
                             byte[] codes, Matrix bias) implements CompressedLayer {
         public ProductQuantized {
-            if (in % subDim != 0) {
-                throw new IllegalArgumentException(name + ": " + in + " inputs do not split into sub-vectors of " + subDim);
+            if (subDim < 1 || in < 1) {
+                throw new IllegalArgumentException(name + ": " + in + " inputs in sub-vectors of " + subDim);
             }
             if (centroids < 1 || centroids > 256) {
                 throw new IllegalArgumentException(name + ": " + centroids + " centroids do not fit a byte code");
             }
-            if (codebooks.rows() != (in / subDim) * centroids || codebooks.cols() != subDim) {
+            int groups = groups(in, subDim);
+            if (codebooks.rows() != (long) groups * centroids || codebooks.cols() != subDim) {
                 throw new IllegalArgumentException(name + ": codebooks are " + codebooks.shape() + ", expected "
-                        + (in / subDim) * centroids + " x " + subDim);
+                        + (long) groups * centroids + " x " + subDim);
             }
-            if (codes.length != (long) out * (in / subDim)) {
-                throw new IllegalArgumentException(name + ": " + codes.length + " codes, expected " + (long) out * (in / subDim));
+            if (codes.length != (long) out * groups) {
+                throw new IllegalArgumentException(name + ": " + codes.length + " codes, expected " + (long) out * groups);
             }
         }
 
+        /** The sub-spaces of in columns in sub-vectors of subDim: ceil(in / subDim). */
+        public static int groups(int in, int subDim) {
+            return (in + subDim - 1) / subDim;
+        }
+
         public int groups() {
-            return in / subDim;
+            return groups(in, subDim);
         }
 
         public long storedWeightBits() {
@@ -153,7 +161,7 @@ public sealed interface CompressedLayer extends AutoCloseable {
             for (int i = 0; i < out; i++) {
                 for (int g = 0; g < groups; g++) {
                     int centroid = g * centroids + Byte.toUnsignedInt(codes[i * groups + g]);
-                    for (int s = 0; s < subDim; s++) {
+                    for (int s = 0; s < subDim && g * subDim + s < in; s++) {
                         w.set(i, g * subDim + s, codebooks.get(centroid, s));
                     }
                 }

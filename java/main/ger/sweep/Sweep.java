@@ -6,7 +6,9 @@ import ger.eval.Evaluation;
 import ger.eval.Evaluator;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
+import ger.method.LayerRanks;
 import ger.method.MethodName;
+import ger.method.RankAllocation;
 import ger.method.Options;
 import ger.method.Progress;
 import ger.model.CompressedModel;
@@ -16,7 +18,11 @@ import ger.tensor.Matrix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * The rate-distortion sweep: every method at every rank (or PQ dimension; BIN once), each result
@@ -32,9 +38,11 @@ public final class Sweep {
     private final int[] ks;
     private final CompressionSession session;
     private final Progress progress;
+    /** Layers every job of the sweep (the single-layer study aside) leaves with their original weights. */
+    private final Set<Integer> kept;
 
     public Sweep(Backend backend, FcStack model, Matrix calib, Matrix evalX, int[] evalY, int[] ks, Options options,
-                 Progress progress) {
+                 Set<Integer> kept, Progress progress) {
         if (evalX.cols() != model.inputDim()) {
             throw new GerException("evaluation data has " + evalX.cols() + " features but the model takes " + model.inputDim());
         }
@@ -44,6 +52,7 @@ public final class Sweep {
         this.evalY = evalY;
         this.ks = ks.clone();
         this.progress = progress;
+        this.kept = Set.copyOf(kept);
         this.session = new CompressionSession(backend, model, calib, options, progress);
     }
 
@@ -54,31 +63,59 @@ public final class Sweep {
     /** The uncompressed model's row (rate 1). */
     public SweepRow original() {
         Evaluation e = Evaluator.evaluate(backend, model, null, evalX, evalY, ks);
-        return new SweepRow("all", "original", 0, 1.0, e.topkError(), 0.0, 0.0, Map.of(), 0.0);
+        return new SweepRow("all", "original", 0, null, null, 1.0, e.topkError(), 0.0, 0.0, null, Map.of(), 0.0, List.of());
     }
 
     /**
-     * Every method at each of its knobs, all layers compressed (layers == null) or only the layer
-     * of that index.
+     * Every method at each of its knobs, all layers compressed but the kept ones (layer == null), or
+     * only the layer of that index.
      */
     public List<SweepRow> run(List<MethodName> methods, List<Integer> ranks, List<Integer> pqDims, Integer layer) {
+        Set<Integer> selected = layer != null ? Set.of(layer)
+                : IntStream.range(0, model.depth()).filter(l -> !kept.contains(l)).boxed().collect(Collectors.toSet());
         List<SweepRow> rows = new ArrayList<>();
         for (MethodName m : methods) {
             List<Integer> knobs = m.isLowRank() ? ranks : m == MethodName.PQ ? pqDims : List.of(0);
             for (int knob : knobs) {
-                rows.add(job(m, knob, layer));
+                String label = m + (m.isLowRank() ? " k=" + knob : m == MethodName.PQ ? " s=" + knob : "")
+                        + (layer == null ? "" : " (" + model.layer(layer).name() + " only)");
+                rows.add(job(m, knob, null, layer, label, () -> session.compress(m, knob, selected)));
             }
         }
         return rows;
     }
 
-    private SweepRow job(MethodName m, int knob, Integer layer) {
+    /** Every low-rank method at each of the given per-layer ranks. */
+    public List<SweepRow> runRanks(List<MethodName> methods, List<LayerRanks> plans) {
+        List<SweepRow> rows = new ArrayList<>();
+        for (MethodName m : methods.stream().filter(MethodName::isLowRank).toList()) {
+            for (LayerRanks plan : plans) {
+                LayerRanks withKept = plan.keeping(kept);
+                rows.add(job(m, 0, null, null, m + " " + withKept.describe(model), () -> session.compress(m, withKept)));
+            }
+        }
+        return rows;
+    }
+
+    /** Every low-rank method at ranks chosen to reach each compression rate (a budget of weights). */
+    public List<SweepRow> runBudgets(List<MethodName> methods, List<Double> rates) {
+        List<SweepRow> rows = new ArrayList<>();
+        for (MethodName m : methods.stream().filter(MethodName::isLowRank).toList()) {
+            for (double rate : rates) {
+                long budget = RankAllocation.weightsForRate(model, rate);
+                rows.add(job(m, 0, rate, null, String.format(Locale.ROOT, "%s at %.4gx", m, rate),
+                        () -> session.compressWithin(m, budget, kept)));
+            }
+        }
+        return rows;
+    }
+
+    private SweepRow job(MethodName m, int knob, Double budgetRate, Integer layer, String label,
+                         Supplier<CompressionResult> compress) {
         String study = layer == null ? "all" : model.layer(layer).name();
-        String label = m + (m.isLowRank() ? " k=" + knob : m == MethodName.PQ ? " s=" + knob : "")
-                + (layer == null ? "" : " (" + study + " only)");
         try (Backend.Range range = backend.range("sweep point " + label)) {
             long started = System.nanoTime();
-            CompressionResult r = layer == null ? session.compress(m, knob) : session.compress(m, knob, Set.of(layer));
+            CompressionResult r = compress.get();
             double seconds = (System.nanoTime() - started) / 1e9;
             try (CompressedModel compressed = r.model()) {
                 Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
@@ -86,8 +123,10 @@ public final class Sweep {
                 double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
                 System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
                         rate, ks[0], e.topkError()[0], e.outputRelError(), seconds);
-                return new SweepRow(study, m.cliName(), knob, rate, e.topkError(), e.outputRelError(),
-                        r.outputRelError(), r.phaseSeconds(), seconds);
+                return new SweepRow(study, m.cliName(), knob, compressed.metadata().get("ranks"), budgetRate, rate,
+                        e.topkError(), e.outputRelError(), r.outputRelError(),
+                        r.allocation() == null ? null : r.allocation().predictedRelError(), r.phaseSeconds(), seconds,
+                        r.notes());
             }
         }
     }

@@ -48,7 +48,7 @@ public final class SweepWriter {
 
     private static Map<String, List<Chart.Point>> series(List<SweepRow> rows, String study) {
         return Chart.series(rows.stream().filter(r -> r.study().equals(study))
-                .map(r -> (Map.Entry<String, Chart.Point>) new AbstractMap.SimpleEntry<>(r.method(),
+                .map(r -> (Map.Entry<String, Chart.Point>) new AbstractMap.SimpleEntry<>(r.series(),
                         new Chart.Point(r.rate(), r.topkError()[0])))
                 .toList());
     }
@@ -58,6 +58,8 @@ public final class SweepWriter {
         m.put("study", r.study());
         m.put("method", r.method());
         m.put("rank", r.method().equals("pq") || r.knob() == 0 ? null : r.knob());
+        m.put("ranks", r.ranks());
+        m.put("budget_rate", r.budgetRate());
         m.put("pq_dim", r.method().equals("pq") ? r.knob() : null);
         m.put("compression_rate", r.rate());
         for (int i = 0; i < ks.length; i++) {
@@ -65,30 +67,47 @@ public final class SweepWriter {
         }
         m.put("output_rel_error", r.outputRelError());
         m.put("calib_output_rel_error", r.calibRelError());
+        m.put("predicted_calib_output_rel_error", r.predictedRelError());
         m.put("seconds", r.seconds());
         m.put("phase_seconds", r.phaseSeconds());
+        m.put("notes", r.notes());
         return m;
     }
 
+    /** The knob as the tables show it: s=4, k=16, or the per-layer ranks where they differ or a budget chose them. */
     private static String knob(SweepRow r) {
-        return r.method().equals("pq") ? "s=" + r.knob() : r.knob() == 0 ? "" : "k=" + r.knob();
+        if (r.method().equals("pq")) {
+            return "s=" + r.knob();
+        }
+        if (r.knob() > 0 && r.budgetRate() == null) {
+            return "k=" + r.knob();
+        }
+        return r.ranks() == null ? "" : r.ranks();
+    }
+
+    private static String orEmpty(Object value, String format) {
+        return value == null ? "" : String.format(Locale.ROOT, format, value);
     }
 
     static String csv(int[] ks, List<SweepRow> rows) {
-        StringBuilder b = new StringBuilder("study,method,rank,pq_dim,compression_rate");
+        StringBuilder b = new StringBuilder("study,method,rank,ranks,budget_rate,pq_dim,compression_rate");
         for (int k : ks) {
             b.append(",top").append(k).append("_error");
         }
-        b.append(",output_rel_error,calib_output_rel_error,seconds,phase_seconds\n");
+        b.append(",output_rel_error,calib_output_rel_error,predicted_calib_output_rel_error,seconds,phase_seconds\n");
         for (SweepRow r : rows) {
             boolean pq = r.method().equals("pq");
             b.append(r.study()).append(',').append(r.method()).append(',')
-                    .append(!pq && r.knob() > 0 ? r.knob() : "").append(',').append(pq ? r.knob() : "")
+                    .append(!pq && r.knob() > 0 ? r.knob() : "").append(',')
+                    .append(r.ranks() == null ? "" : r.ranks().replace(',', ' ')).append(',')
+                    .append(orEmpty(r.budgetRate(), "%.4f")).append(',')
+                    .append(pq ? r.knob() : "")
                     .append(',').append(String.format(Locale.ROOT, "%.4f", r.rate()));
             for (double e : r.topkError()) {
                 b.append(',').append(String.format(Locale.ROOT, "%.5f", e));
             }
-            b.append(String.format(Locale.ROOT, ",%.6f,%.6f,%.3f,", r.outputRelError(), r.calibRelError(), r.seconds()));
+            b.append(String.format(Locale.ROOT, ",%.6f,%.6f,%s,%.3f,", r.outputRelError(), r.calibRelError(),
+                    orEmpty(r.predictedRelError(), "%.6f"), r.seconds()));
             b.append('"').append(r.phaseSeconds().entrySet().stream()
                     .map(e -> e.getKey() + "=" + String.format(Locale.ROOT, "%.3f", e.getValue())).collect(Collectors.joining(";"))).append("\"\n");
         }
@@ -102,14 +121,14 @@ public final class SweepWriter {
         for (int k : ks) {
             b.append(" top-").append(k).append(" error |");
         }
-        b.append(" output rel. error | seconds |\n|---|---|---|---:|");
-        b.append("---:|".repeat(ks.length)).append("---:|---:|\n");
+        b.append(" output rel. error (evaluation) | output rel. error (calibration) | seconds |\n|---|---|---|---:|");
+        b.append("---:|".repeat(ks.length)).append("---:|---:|---:|\n");
         for (SweepRow r : rows) {
-            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2fx |", r.study(), r.method(), knob(r), r.rate()));
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2fx |", r.study(), r.series(), knob(r), r.rate()));
             for (double e : r.topkError()) {
                 b.append(String.format(Locale.ROOT, " %.4f |", e));
             }
-            b.append(String.format(Locale.ROOT, " %.4f | %.1f |%n", r.outputRelError(), r.seconds()));
+            b.append(String.format(Locale.ROOT, " %.4f | %.4f | %.1f |%n", r.outputRelError(), r.calibRelError(), r.seconds()));
         }
         return b.toString();
     }

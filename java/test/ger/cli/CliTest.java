@@ -302,8 +302,9 @@ class CliTest {
 
         List<String> lines = Files.readAllLines(sweep.resolve("results.csv"));
         List<String> header = List.of(lines.getFirst().split(","));
-        assertEquals(List.of("study", "method", "rank", "pq_dim", "compression_rate", "top1_error", "top5_error",
-                "output_rel_error", "calib_output_rel_error", "seconds", "phase_seconds"), header, what);
+        assertEquals(List.of("study", "method", "rank", "ranks", "budget_rate", "pq_dim", "compression_rate", "top1_error",
+                "top5_error", "output_rel_error", "calib_output_rel_error", "predicted_calib_output_rel_error", "seconds",
+                "phase_seconds"), header, what);
         Map<String, Map<String, String>> rows = new HashMap<>();
         for (String line : lines.subList(1, lines.size())) {
             String[] cells = line.split(",", -1);
@@ -559,8 +560,15 @@ class CliTest {
         compressFails(List.of("--rank", "0"), "--rank", "0");
         compressFails(Arrays.asList("--rank", null), "--rank", "ger");
         compressFails(List.of("--method", "svd"), "svd", "lrd, as, ger-ic, ger, pq, bin");
-        compressFails(List.of("--method", "pq", "--pq-dim", "3"), "--pq-dim", "3");
-        compressFails(List.of("--method", "pq", "--pq-dim", "8"), "fc3", "12 inputs", "8"); // fc3 takes 12
+        compressFails(Arrays.asList("--method", "pq", "--rank", null, "--pq-dim", "0"), "--pq-dim", "0");
+        compressFails(List.of("--method", "pq"), "--rank", "--pq-dim"); // --rank is not pq's knob
+        compressFails(Arrays.asList("--method", "bin", "--rank", null, "--pq-dim", "2"), "--pq-dim", "bin");
+        compressFails(List.of("--rate", "10"), "--rate", "--rank");
+        compressFails(Arrays.asList("--rank", null, "--rate", "0.5"), "rate", "0.5");
+        compressFails(Arrays.asList("--rank", null, "--ranks", "fc1:2,nosuch:3"), "nosuch", "fc1");
+        compressFails(Arrays.asList("--rank", null, "--ranks", "fc1:2"), "--ranks", "fc2");
+        compressFails(List.of("--keep", "fc9"), "--keep", "fc9");
+        compressFails(List.of("--lr", "fast"), "--lr", "fast");
         compressFails(List.of("--backend", "nosuch"), "nosuch");
         compressFails(List.of("--lambda-schedule", "0.01y5"), "0.01y5");
         compressFails(List.of("--stream-rows", "-5"), "--stream-rows", "-5");
@@ -638,7 +646,7 @@ class CliTest {
         // The single-layer ranks are checked before any job runs, not after the whole first study.
         Run late = expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(),
                 "--data", evalFile.toString(), "--labels", labelFile.toString(), "--out", sweep.toString(),
-                "--methods", "lrd", "--ranks", "2", "--single-layer-ranks", "0"), "--rank", "0");
+                "--methods", "lrd", "--ranks", "2", "--single-layer-ranks", "0"), "--single-layer-ranks", "0");
         assertFalse(late.err().contains(" rate "), "jobs ran before the grid was checked; " + late);
         assertFalse(Files.exists(sweep.resolve("results.csv")));
     }

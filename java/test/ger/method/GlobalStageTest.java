@@ -17,6 +17,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The global stage's loss and gradients against a float64 host evaluation with central differences. */
 class GlobalStageTest {
@@ -47,14 +48,14 @@ class GlobalStageTest {
     }
 
     /**
-     * The stage's loss in float64 (each term (1/n) sum ||.||^2 / ((1/n) sum ||target||^2): the n cancel) for the stack fc1 = p0 q0 (relu), fc2 = w1 (relu), fc3 = p2 q2:
-     * params = [p0, q0, b0, p2, q2, b2].
+     * The stage's loss in float64 (each term (1/n) sum ||.||^2 / ((1/n) sum ||target||^2): the n cancel) for the stack
+     * fc1 = p0 q0 (relu), fc2 = w1 (relu), fc3 = p2 q2: params = [p0, q0, b0, w1, b1, p2, q2, b2].
      */
-    private static double hostLoss(List<SimpleMatrix> params, SimpleMatrix w1, SimpleMatrix b1, SimpleMatrix x,
-                                   SimpleMatrix target, List<SimpleMatrix> hiddenTargets, double beta) {
+    private static double hostLoss(List<SimpleMatrix> params, SimpleMatrix x, SimpleMatrix target,
+                                   List<SimpleMatrix> hiddenTargets, double beta) {
         SimpleMatrix h1 = relu(affine(x, params.get(0).mult(params.get(1)), params.get(2)));
-        SimpleMatrix h2 = relu(affine(h1, w1, b1));
-        SimpleMatrix out = affine(h2, params.get(3).mult(params.get(4)), params.get(5));
+        SimpleMatrix h2 = relu(affine(h1, params.get(3), params.get(4)));
+        SimpleMatrix out = affine(h2, params.get(5).mult(params.get(6)), params.get(7));
         double loss = sq(out.minus(target)) / sq(target);
         List<SimpleMatrix> hidden = List.of(h1, h2);
         for (int l = 0; l < 2; l++) {
@@ -87,30 +88,25 @@ class GlobalStageTest {
         Options options = Options.defaults().withGlobal(1, 0.01, n, beta);
         try (Rows xt = rows(x, onHost); Rows tt = rows(target, onHost);
              Rows p0 = rows(pre.get(0), onHost); Rows p1 = rows(pre.get(1), onHost);
-             GlobalStage stage = new GlobalStage(b, init, xt, tt, List.of(p0, p1), options, Progress.NONE)) {
+             GlobalStage stage = new GlobalStage(b, init, new boolean[] {true, true, true}, xt, tt, List.of(p0, p1),
+                     options, Progress.NONE)) {
             int[] rows = new int[n];
             for (int i = 0; i < n; i++) {
                 rows[i] = i;
             }
             double loss = stage.lossAndGradients(rows) / n;
+            // Every layer trains: the low-rank ones (P, Q, b) and the dense one (W, b).
             List<SimpleMatrix> params = new ArrayList<>();
             List<SimpleMatrix> grads = new ArrayList<>();
-            for (int l : new int[] {0, 2}) {
+            for (int l = 0; l < 3; l++) {
                 GlobalStage.Trainable t = stage.trainable(l);
-                for (Tensor p : List.of(t.layer().p(), t.layer().q(), t.layer().bias())) {
-                    params.add(Fixtures.ejml(b.download(p)));
-                }
-                for (Tensor g : List.of(t.dp(), t.dq(), t.db())) {
-                    grads.add(Fixtures.ejml(b.download(g)));
-                }
+                t.params().forEach(p -> params.add(Fixtures.ejml(b.download(p))));
+                t.grads().forEach(g -> grads.add(Fixtures.ejml(b.download(g))));
             }
-            assertEquals(null, stage.trainable(1));
-            SimpleMatrix w1 = Fixtures.ejml(((CompressedLayer.Dense) init.get(1)).weight());
-            SimpleMatrix b1 = Fixtures.ejml(init.get(1).bias());
             SimpleMatrix xs = Fixtures.ejml(x);
             SimpleMatrix ts = Fixtures.ejml(target);
             List<SimpleMatrix> hidden = List.of(relu(Fixtures.ejml(pre.get(0))), relu(Fixtures.ejml(pre.get(1))));
-            double host = hostLoss(params, w1, b1, xs, ts, hidden, beta);
+            double host = hostLoss(params, xs, ts, hidden, beta);
             assertEquals(host, loss, 1e-4 * host, "loss, seed " + seed);
             // Balancing kept each product: P Q equals the initial one.
             SimpleMatrix before = Fixtures.ejml(((CompressedLayer.LowRank) init.get(0)).p())
@@ -130,11 +126,39 @@ class GlobalStageTest {
                     minus.set(t, params.get(t).copy());
                     plus.get(t).set(i, j, params.get(t).get(i, j) + h);
                     minus.get(t).set(i, j, params.get(t).get(i, j) - h);
-                    double fd = (hostLoss(plus, w1, b1, xs, ts, hidden, beta) - hostLoss(minus, w1, b1, xs, ts, hidden, beta)) / (2 * h);
+                    double fd = (hostLoss(plus, xs, ts, hidden, beta) - hostLoss(minus, xs, ts, hidden, beta)) / (2 * h);
                     assertEquals(fd, g.get(i, j), 1e-2 * Math.max(Math.abs(fd), 0.1 * scale) + 1e-7,
                             "param " + t + " (" + i + ", " + j + "), seed " + seed);
                 }
             }
+        }
+    }
+
+    @Test
+    void onlyTheLayersAskedForTrainAndTheyMove() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 64;
+        Matrix x = Fixtures.gaussian(r, n, 6, 1, 0.3);
+        List<CompressedLayer> init = List.of(
+                new CompressedLayer.LowRank("fc1", Fixtures.gaussian(r, 8, 2, 0.7, 0), Fixtures.gaussian(r, 2, 6, 0.7, 0),
+                        Fixtures.gaussian(r, 1, 8, 0.2, 0.2)),
+                new CompressedLayer.Dense("fc2", Fixtures.gaussian(r, 7, 8, 0.5, 0), Fixtures.gaussian(r, 1, 7, 0.2, 0.2)),
+                new CompressedLayer.Dense("fc3", Fixtures.gaussian(r, 3, 7, 0.5, 0), Fixtures.gaussian(r, 1, 3, 0.2, 0)));
+        Matrix target = Fixtures.gaussian(r, n, 3, 1, 0);
+        Options options = Options.defaults().withGlobal(3, 0.05, 16, 0);
+        try (Rows xt = rows(x, false); Rows tt = rows(target, false);
+             GlobalStage stage = new GlobalStage(b, init, new boolean[] {true, false, true}, xt, tt, List.of(),
+                     options, Progress.NONE)) {
+            String s = "seed " + seed;
+            assertEquals(null, stage.trainable(1), s);
+            GlobalStage.Result result = stage.run();
+            CompressedLayer.Dense fixed = (CompressedLayer.Dense) result.layers().get(1);
+            CompressedLayer.Dense moved = (CompressedLayer.Dense) result.layers().get(2);
+            assertArrayEquals(((CompressedLayer.Dense) init.get(1)).weight().toArray(), fixed.weight().toArray(), s);
+            assertArrayEquals(init.get(1).bias().toArray(), fixed.bias().toArray(), s);
+            assertTrue(Fixtures.relative(Fixtures.ejml(moved.weight()),
+                    Fixtures.ejml(((CompressedLayer.Dense) init.get(2)).weight())) > 1e-4, s);
         }
     }
 

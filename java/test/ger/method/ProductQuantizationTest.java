@@ -88,8 +88,6 @@ class ProductQuantizationTest {
     @Test
     void badArgumentsAreUserErrors() {
         DenseLayer layer = gaussianLayer("fc6", 300, 30, new Random(1));
-        GerException e = assertThrows(GerException.class, () -> ProductQuantization.compress(layer, 4, 256, 10, 1));
-        assertTrue(e.getMessage().contains("fc6") && e.getMessage().contains("30"), e.getMessage());
         assertThrows(GerException.class, () -> ProductQuantization.compress(layer, 0, 256, 10, 1));
         assertThrows(GerException.class, () -> ProductQuantization.compress(layer, 2, 257, 10, 1));
         assertThrows(GerException.class, () -> ProductQuantization.compress(layer, 2, 0, 10, 1));
@@ -104,7 +102,8 @@ class ProductQuantizationTest {
         Random random = new Random(seed);
         int distinct = 3 + random.nextInt(5);
         int out = 41 + random.nextInt(30);
-        int in = 12;
+        // A width no sub-vector length below divides but 1: the last sub-space is narrower.
+        int in = 13;
         DenseLayer prototypes = gaussianLayer("proto", distinct, in, random);
         Matrix w = Matrix.zeros(out, in);
         for (int i = 0; i < out; i++) {
@@ -114,9 +113,10 @@ class ProductQuantizationTest {
             }
         }
         DenseLayer layer = new DenseLayer("fc", w, Matrix.zeros(1, out));
-        for (int s : new int[] {1, 2, 3, 4}) {
+        for (int s : new int[] {1, 2, 3, 4, 5}) {
             CompressedLayer c = ProductQuantization.compress(layer, s, distinct, 50, seed);
             assertInstanceOf(CompressedLayer.ProductQuantized.class, c);
+            assertEquals((in + s - 1) / s, ((CompressedLayer.ProductQuantized) c).groups());
             assertTrue(java.util.Arrays.equals(w.toArray(), c.denseWeight().toArray()),
                     "seed " + seed + ", s = " + s + ", " + distinct + " distinct rows");
         }

@@ -52,12 +52,12 @@ class ChartTest {
         Map<String, Double> phases = new LinkedHashMap<>();
         phases.put("svd", r.nextDouble());
         phases.put("evaluate", r.nextDouble());
-        return new SweepRow(study, method, knob, rate, new double[] {top1, top1 * r.nextDouble()}, r.nextDouble(),
-                r.nextDouble(), phases, 10 * r.nextDouble());
+        return new SweepRow(study, method, knob, null, null, rate, new double[] {top1, top1 * r.nextDouble()}, r.nextDouble(),
+                r.nextDouble(), null, phases, 10 * r.nextDouble(), List.of());
     }
 
     private static SweepRow original() {
-        return new SweepRow("all", "original", 0, 1.0, new double[] {0.08, 0.01}, 0, 0, Map.of(), 0);
+        return new SweepRow("all", "original", 0, null, null, 1.0, new double[] {0.08, 0.01}, 0, 0, null, Map.of(), 0, List.of());
     }
 
     @Test
@@ -117,8 +117,8 @@ class ChartTest {
     @Test
     void pointsArePlacedByRateAndError() throws Exception {
         List<SweepRow> rows = List.of(
-                new SweepRow("all", "lrd", 8, 2.0, new double[] {0.2, 0.1}, 0, 0, Map.of(), 0),
-                new SweepRow("all", "lrd", 4, 20.0, new double[] {0.6, 0.3}, 0, 0, Map.of(), 0));
+                new SweepRow("all", "lrd", 8, null, null, 2.0, new double[] {0.2, 0.1}, 0, 0, null, Map.of(), 0, List.of()),
+                new SweepRow("all", "lrd", 4, null, null, 20.0, new double[] {0.6, 0.3}, 0, 0, null, Map.of(), 0, List.of()));
         SweepWriter.write(dir, KS, original(), rows, Map.of());
         assertFalse(Files.exists(dir.resolve("single_layer.png")), "no layer studies, no single-layer chart");
         assertFalse(Files.exists(dir.resolve("single_layer.svg")));
@@ -153,23 +153,29 @@ class ChartTest {
     /** The CSV: a header, the original, then the rows in order with their values to the printed precision. */
     private static void checkCsv(List<String> csv, List<SweepRow> rows, String what) {
         List<String> header = List.of(csv.getFirst().split(","));
-        assertEquals(List.of("study", "method", "rank", "pq_dim", "compression_rate", "top1_error", "top5_error",
-                "output_rel_error", "calib_output_rel_error", "seconds", "phase_seconds"), header, what);
-        assertTrue(csv.get(1).startsWith("all,original,,,1.0000,0.08000,0.01000,"), csv.get(1));
+        assertEquals(List.of("study", "method", "rank", "ranks", "budget_rate", "pq_dim", "compression_rate", "top1_error",
+                "top5_error", "output_rel_error", "calib_output_rel_error", "predicted_calib_output_rel_error", "seconds",
+                "phase_seconds"), header, what);
+        assertTrue(csv.get(1).startsWith("all,original,,,,,1.0000,0.08000,0.01000,"), csv.get(1));
         for (int i = 0; i < rows.size(); i++) {
             SweepRow expected = rows.get(i);
             String[] cells = csv.get(i + 2).split(",", -1);
             assertEquals(header.size(), cells.length, csv.get(i + 2) + "; " + what);
-            assertEquals(expected.study(), cells[0], what);
-            assertEquals(expected.method(), cells[1], what);
+            Map<String, String> cell = new java.util.HashMap<>();
+            for (int c = 0; c < cells.length; c++) {
+                cell.put(header.get(c), cells[c]);
+            }
+            assertEquals(expected.study(), cell.get("study"), what);
+            assertEquals(expected.method(), cell.get("method"), what);
             boolean pq = expected.method().equals("pq");
-            assertEquals(pq || expected.knob() == 0 ? "" : Integer.toString(expected.knob()), cells[2], what);
-            assertEquals(pq ? Integer.toString(expected.knob()) : "", cells[3], what);
-            assertEquals(expected.rate(), Double.parseDouble(cells[4]), 5e-5, what);
-            assertEquals(expected.topkError()[0], Double.parseDouble(cells[5]), 5e-6, what);
-            assertEquals(expected.topkError()[1], Double.parseDouble(cells[6]), 5e-6, what);
-            assertEquals(expected.outputRelError(), Double.parseDouble(cells[7]), 5e-7, what);
-            assertTrue(cells[10].startsWith("\"svd=") && cells[10].contains(";evaluate="), cells[10]);
+            assertEquals(pq || expected.knob() == 0 ? "" : Integer.toString(expected.knob()), cell.get("rank"), what);
+            assertEquals(pq ? Integer.toString(expected.knob()) : "", cell.get("pq_dim"), what);
+            assertEquals(expected.rate(), Double.parseDouble(cell.get("compression_rate")), 5e-5, what);
+            assertEquals(expected.topkError()[0], Double.parseDouble(cell.get("top1_error")), 5e-6, what);
+            assertEquals(expected.topkError()[1], Double.parseDouble(cell.get("top5_error")), 5e-6, what);
+            assertEquals(expected.outputRelError(), Double.parseDouble(cell.get("output_rel_error")), 5e-7, what);
+            String phases = cell.get("phase_seconds");
+            assertTrue(phases.startsWith("\"svd=") && phases.contains(";evaluate="), phases);
         }
     }
 
