@@ -48,8 +48,8 @@ public final class CompressionSession implements AutoCloseable {
     private final List<String> residencyNotes = new ArrayList<>();
     /** AS results by rank and layer set, host copies. */
     private final Map<LayerRanks, AsRun> asRuns = new HashMap<>();
-    /** Error curves for size budgets, per layer, by whether they are AS's (else LRD's). */
-    private final Map<Boolean, List<ErrorCurve>> curves = new HashMap<>();
+    /** What size budgets measure once per session; made by the first budgeted job. */
+    private RankBudget budget;
 
     /**
      * @param calib the calibration rows, n x d_0 (read, not kept beyond the upload)
@@ -136,7 +136,7 @@ public final class CompressionSession implements AutoCloseable {
         long start = System.nanoTime();
         RankAllocation.Choice choice;
         try (Backend.Range r = backend.range("rank allocation")) {
-            choice = allocate(method == MethodName.AS || method == MethodName.GER, budget, kept, phases);
+            choice = budget().choose(method == MethodName.AS || method == MethodName.GER, budget, kept, phases);
         }
         phases.put("ranks", seconds(start));
         Map<String, String> meta = new LinkedHashMap<>();
@@ -144,158 +144,21 @@ public final class CompressionSession implements AutoCloseable {
         return job(method, 0, choice.ranks(), meta, choice, phases);
     }
 
+    private Set<Integer> complement(Set<Integer> layers) {
+        return IntStream.range(0, model.depth()).filter(l -> !layers.contains(l)).boxed().collect(Collectors.toSet());
+    }
+
+    private RankBudget budget() {
+        if (budget == null) {
+            budget = new RankBudget(backend, model, x, preActivations, this::firstInput, lrd, options.ridge());
+        }
+        return budget;
+    }
+
     private static void requireLowRank(MethodName method) {
         if (!method.isLowRank()) {
             throw new GerException("per-layer ranks and size budgets apply to lrd, as, ger-ic and ger, not " + method);
         }
-    }
-
-    /** Rounds of the allocation: the second measures the sensitivities again at the first one's ranks. */
-    private static final int ALLOCATION_ROUNDS = 2;
-
-    /**
-     * The ranks within budget: the free layers' options priced by curve error x sensitivity, the
-     * sensitivity (output squared error per unit of curve error, the layer compressed alone) measured
-     * first at the uniform rank that fits the budget, then again at the ranks that allocation chose.
-     */
-    private RankAllocation.Choice allocate(boolean asCurves, long budget, Set<Integer> kept, Map<String, Double> phases) {
-        List<ErrorCurve> curves = curves(asCurves, phases);
-        long fixed = 0;
-        List<Integer> free = new ArrayList<>();
-        for (int l = 0; l < model.depth(); l++) {
-            if (kept.contains(l) || curves.get(l) == null) {
-                fixed += (long) model.layer(l).out() * model.layer(l).in();
-            } else {
-                free.add(l);
-            }
-        }
-        if (free.isEmpty()) {
-            throw new GerException("no layer to choose a rank for: every layer is kept or cannot shrink");
-        }
-        if (fixed > budget) {
-            throw new GerException("the layers kept dense alone store " + fixed + " weights, above the budget of "
-                    + budget);
-        }
-        int[] probe = uniformWithin(free, curves, budget - fixed);
-        int[] chosen = null;
-        List<RankAllocation.Layer> options = null;
-        List<DeviceLayer> originals = new ArrayList<>();
-        try {
-            for (DenseLayer d : model.layers()) {
-                originals.add(DeviceLayer.upload(backend, d));
-            }
-            for (int round = 0; round < ALLOCATION_ROUNDS; round++) {
-                options = new ArrayList<>();
-                for (int i = 0; i < free.size(); i++) {
-                    int l = free.get(i);
-                    ErrorCurve c = curves.get(l);
-                    double sensitivity = sensitivity(c, l, probe[i], originals);
-                    double[] error = new double[c.maxRank()];
-                    for (int k = 1; k <= c.maxRank(); k++) {
-                        error[k - 1] = sensitivity * c.error(k);
-                    }
-                    options.add(new RankAllocation.Layer(model.layer(l).out(), model.layer(l).in(), error, 0));
-                }
-                chosen = RankAllocation.allocate(options, budget - fixed);
-                for (int i = 0; i < free.size(); i++) {
-                    int rank = options.get(i).rank(chosen[i]);
-                    probe[i] = rank == LayerRanks.DENSE ? curves.get(free.get(i)).maxRank() : rank;
-                }
-            }
-        } finally {
-            originals.forEach(DeviceLayer::close);
-        }
-        List<Integer> ranks = new ArrayList<>();
-        for (int l = 0; l < model.depth(); l++) {
-            ranks.add(kept.contains(l) ? LayerRanks.KEEP : LayerRanks.DENSE);
-        }
-        long params = fixed;
-        for (int i = 0; i < free.size(); i++) {
-            ranks.set(free.get(i), options.get(i).rank(chosen[i]));
-            params += options.get(i).cost(chosen[i]);
-        }
-        double norm = preActivations.getLast().squaredNorm();
-        double predicted = Math.sqrt(RankAllocation.error(options, chosen) / (norm > 0 ? norm : 1));
-        return new RankAllocation.Choice(new LayerRanks(ranks), budget, params, predicted);
-    }
-
-    /** The largest uniform rank (capped at each layer's maxRank) whose free layers fit the budget; at least 1. */
-    private int[] uniformWithin(List<Integer> free, List<ErrorCurve> curves, long budget) {
-        int[] best = new int[free.size()];
-        Arrays.fill(best, 1);
-        int top = free.stream().mapToInt(l -> curves.get(l).maxRank()).max().orElse(1);
-        for (int k = 1; k <= top; k++) {
-            int[] ranks = new int[free.size()];
-            long cost = 0;
-            for (int i = 0; i < free.size(); i++) {
-                DenseLayer d = model.layer(free.get(i));
-                ranks[i] = Math.min(k, curves.get(free.get(i)).maxRank());
-                cost += (long) ranks[i] * (d.out() + d.in());
-            }
-            if (cost > budget) {
-                break;
-            }
-            best = ranks;
-        }
-        return best;
-    }
-
-    /**
-     * The output's squared error per unit of curve error when layer l alone is at its curve's rank-k
-     * approximation (k lowered while the curve error there is 0; 0 when it is 0 at rank 1).
-     */
-    private double sensitivity(ErrorCurve c, int l, int k, List<DeviceLayer> originals) {
-        while (k > 1 && c.error(k) <= 0) {
-            k /= 2;
-        }
-        double e = c.error(k);
-        if (e <= 0) {
-            return 0;
-        }
-        try (CompressedLayer.LowRank approx = c.approximation(k); DeviceLayer layer = DeviceLayer.upload(backend, approx)) {
-            List<DeviceLayer> layers = new ArrayList<>(originals);
-            layers.set(l, layer);
-            return Forward.squaredError(backend, layers, x, preActivations.getLast()) / e;
-        }
-    }
-
-    /**
-     * Each layer's error curve (null for a layer that cannot shrink), LRD's or AS's, computed once per
-     * session; AS's need each layer's original input whitened, which layer 0's shares with AS.
-     */
-    private List<ErrorCurve> curves(boolean asCurves, Map<String, Double> phases) {
-        List<ErrorCurve> cached = curves.get(asCurves);
-        if (cached != null) {
-            return cached;
-        }
-        long start = System.nanoTime();
-        List<ErrorCurve> list = new ArrayList<>();
-        curves.put(asCurves, list);
-        for (int l = 0; l < model.depth(); l++) {
-            DenseLayer d = model.layer(l);
-            int maxRank = RankRule.maxUsefulRank(d.out(), d.in());
-            if (maxRank < 1) {
-                list.add(null);
-            } else if (!asCurves) {
-                list.add(ErrorCurve.Lrd.of(lrd, l, d, backend));
-            } else {
-                LayerInput in = l == 0 ? firstInput()
-                        : LayerInput.of(backend, preActivations.get(l - 1).relu(), options.ridge(), d.name());
-                try {
-                    list.add(ErrorCurve.As.of(backend, d.name(), in, preActivations.get(l), maxRank));
-                } finally {
-                    if (l > 0) {
-                        in.close();
-                    }
-                }
-            }
-        }
-        phases.put(asCurves ? "error curves (as)" : "error curves (lrd)", seconds(start));
-        return list;
-    }
-
-    private Set<Integer> complement(Set<Integer> layers) {
-        return IntStream.range(0, model.depth()).filter(l -> !layers.contains(l)).boxed().collect(Collectors.toSet());
     }
 
     /**
@@ -581,7 +444,9 @@ public final class CompressionSession implements AutoCloseable {
     @Override
     public void close() {
         asRuns.values().forEach(run -> run.layers().forEach(CompressedLayer::close));
-        curves.values().forEach(list -> list.stream().filter(c -> c != null).forEach(ErrorCurve::close));
+        if (budget != null) {
+            budget.close();
+        }
         if (firstInput != null) {
             firstInput.close();
         }

@@ -27,18 +27,46 @@ sealed interface ErrorCurve extends AutoCloseable {
     }
 
     /**
-     * LRD's: ||W - W_k||_F^2 = the sum of the dropped squared singular values of W, and the truncated
-     * SVD itself.
+     * LRD's, in the units of the layer's pre-activation on its original input X (n x d_in): with
+     * W = U S V^T, ||X (W - W_k)^T||_F^2 = sum over the dropped i of s_i^2 v_i^T X^T X v_i, the dropped
+     * singular values each weighed by how much the calibration inputs excite its direction. The
+     * total over every i is ||X W^T||_F^2, read off the original pre-activation A = X W^T + b.
      */
     record Lrd(ger.method.Lrd lrd, int layer, double[] cumulative, double total) implements ErrorCurve {
-        static Lrd of(ger.method.Lrd lrd, int layer, DenseLayer d, Backend b) {
+        /** Layer l's curve from its original input rows and pre-activation (neither closed). */
+        static Lrd of(Backend b, ger.method.Lrd lrd, int layer, DenseLayer d, Rows input, Rows preActivation) {
             double[] s = lrd.singularValues(layer);
+            double[] excited;
+            try (Tensor gram = DeviceOps.zeros(b, d.in(), d.in()); Tensor vt = b.upload(lrd.rightVectors(layer));
+                 Tensor vc = b.allocate(s.length, d.in())) {
+                input.forEachChunk((from, chunk) -> b.gram(chunk, 1f, gram));
+                b.gemm(false, false, 1f, vt, gram, 0f, vc);
+                excited = rowDots(b.download(vc), lrd.rightVectors(layer));
+            }
             double[] cumulative = new double[s.length + 1];
             for (int i = 0; i < s.length; i++) {
-                cumulative[i + 1] = cumulative[i] + s[i] * s[i];
+                cumulative[i + 1] = cumulative[i] + s[i] * s[i] * excited[i];
             }
-            try (Tensor w = b.upload(d.weight())) {
-                return new Lrd(lrd, layer, cumulative, b.squaredNorm(w));
+            double[] total = {0};
+            try (Tensor bias = b.upload(d.bias())) {
+                preActivation.forEachChunk((from, a) -> {
+                    b.addRowVector(a, -1f, bias);
+                    total[0] += b.squaredNorm(a);
+                });
+            }
+            return new Lrd(lrd, layer, cumulative, total[0]);
+        }
+
+        /** sum_j a(i, j) b(i, j) for each row i; a is closed. */
+        private static double[] rowDots(Matrix a, Matrix b) {
+            try (a) {
+                double[] dots = new double[a.rows()];
+                for (int i = 0; i < a.rows(); i++) {
+                    for (int j = 0; j < a.cols(); j++) {
+                        dots[i] += (double) a.get(i, j) * b.get(i, j);
+                    }
+                }
+                return dots;
             }
         }
 

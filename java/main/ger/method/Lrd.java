@@ -52,6 +52,12 @@ final class Lrd implements AutoCloseable {
         return s[l].clone();
     }
 
+    /** Layer l's right singular vectors V^T (maxUsefulRank x in, host; not to be closed). */
+    Matrix rightVectors(int l) {
+        decompose(l);
+        return vt[l];
+    }
+
     private void decompose(int l) {
         if (u[l] == null) {
             DenseLayer d = model.layer(l);

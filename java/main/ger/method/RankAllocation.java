@@ -72,8 +72,10 @@ public final class RankAllocation {
      * @param budget            the parameter budget of the whole stack (kept layers included)
      * @param params            the parameters the chosen ranks store (kept layers included)
      * @param predictedRelError the predicted ||Fhat - F|| / ||F|| at those ranks
+     * @param uniform           whether the uniform ranks of the budget were kept, having measured better
+     *                          on the method's first step than the allocation's
      */
-    public record Choice(LayerRanks ranks, long budget, long params, double predictedRelError) {
+    public record Choice(LayerRanks ranks, long budget, long params, double predictedRelError, boolean uniform) {
     }
 
     /** The weights a stack may store to reach a compression rate of at least {@code rate}. */

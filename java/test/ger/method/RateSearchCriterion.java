@@ -1,0 +1,102 @@
+package ger.method;
+
+import ger.backend.Backend;
+import ger.backend.java.JavaBackend;
+import ger.bench.Workload;
+import ger.io.Idx;
+import ger.io.ModelFiles;
+import ger.model.CompressedLayer;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The rate search's criterion (bench/results/lr-search.md): at each rank, the global stage from the
+ * same AS initialisation with the rate found, then with fixed rates 2^-4 .. 2^4 times it (a 256x
+ * span), the same epochs; prints the final epoch loss of each and the found run's excess over the
+ * best fixed one.
+ *
+ * <pre>
+ * java ... ger.method.RateSearchCriterion demo MODEL.safetensors FASHION_MNIST_DIR 8,16,32 [epochs] [schedule]
+ * java ... ger.method.RateSearchCriterion alexnet N 256 [epochs] [schedule]
+ * </pre>
+ */
+public final class RateSearchCriterion {
+    private RateSearchCriterion() {
+    }
+
+    public static void main(String[] args) {
+        boolean demo = args[0].equals("demo");
+        FcStack model;
+        Matrix calib;
+        int next;
+        if (demo) {
+            model = ModelFiles.loadStack(Path.of(args[1]), null);
+            try (Matrix train = Idx.readImages(Path.of(args[2]).resolve("train-images-idx3-ubyte.gz"))) {
+                calib = train.rowRange(0, 10_000);
+            }
+            next = 3;
+        } else {
+            Workload w = Workload.of(args[0], Integer.parseInt(args[1]), 42);
+            model = w.model();
+            calib = w.calib();
+            next = 2;
+        }
+        List<Integer> ranks = java.util.Arrays.stream(args[next].split(",")).map(Integer::parseInt).toList();
+        int epochs = args.length > next + 1 ? Integer.parseInt(args[next + 1]) : 30;
+        String schedule = args.length > next + 2 ? args[next + 2] : "0.01x25,1x25";
+        Options options = Options.defaults().withSchedule(Options.parseSchedule(schedule))
+                .withGlobal(epochs, Options.FIND_LR, 256, 0);
+        System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d epochs, batch 256%n%n",
+                args[0], calib.rows(), schedule, epochs);
+        System.out.println("| k | lr found | final loss (found) | best fixed lr | best final loss (fixed) | found / best - 1 |"
+                + " fixed rates: final loss |");
+        System.out.println("|---|---:|---:|---:|---:|---:|---|");
+        Backend b = new JavaBackend();
+        for (int k : ranks) {
+            try (CompressionSession session = new CompressionSession(b, model, calib, options, Progress.NONE);
+                 Rows x = new Rows.OnDevice(b, b.upload(calib), Forward.CHUNK_ROWS);
+                 Rows target = x.map(model.outputDim(), (in, out) -> {
+                     try (Forward f = Forward.of(b, model); ger.backend.Tensor y = f.outputs(in)) {
+                         DeviceOps.copyInto(b, y, out);
+                     }
+                 })) {
+                List<CompressedLayer> init = session.compress(MethodName.AS, k).model().layers();
+                boolean[] trained = new boolean[model.depth()];
+                java.util.Arrays.fill(trained, true);
+                GlobalStage.Result found = stage(b, init, trained, x, target, options);
+                double chosen = found.lrSearch().chosen();
+                double foundLoss = found.epochLoss().getLast();
+                double bestLoss = Double.POSITIVE_INFINITY;
+                double bestLr = 0;
+                List<String> grid = new ArrayList<>();
+                for (int j = -4; j <= 4; j++) {
+                    double lr = chosen * Math.pow(2, j);
+                    GlobalStage.Result fixed = stage(b, init, trained, x, target, options.withGlobal(epochs, lr, 256, 0));
+                    double loss = fixed.epochLoss().isEmpty() ? Double.NaN : fixed.epochLoss().getLast();
+                    grid.add(String.format(Locale.ROOT, "%.3g: %.5g", lr, loss));
+                    if (loss < bestLoss) {
+                        bestLoss = loss;
+                        bestLr = lr;
+                    }
+                }
+                System.out.printf(Locale.ROOT, "| %d | %.4g | %.5g | %.4g | %.5g | %+.1f%% | %s |%n", k, chosen, foundLoss,
+                        bestLr, bestLoss, 100 * (foundLoss / bestLoss - 1), String.join("; ", grid));
+            }
+        }
+    }
+
+    /** The global stage's epoch losses and rate search (its layers freed). */
+    private static GlobalStage.Result stage(Backend b, List<CompressedLayer> init, boolean[] trained, Rows x, Rows target,
+                                            Options options) {
+        try (GlobalStage stage = new GlobalStage(b, init, trained, x, target, List.of(), options, Progress.NONE)) {
+            GlobalStage.Result r = stage.run();
+            r.layers().forEach(CompressedLayer::close);
+            return r;
+        }
+    }
+}
