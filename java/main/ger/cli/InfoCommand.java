@@ -14,7 +14,9 @@ import java.util.concurrent.Callable;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Tensors, shapes, dtypes and metadata of a file (safetensors, .npy, IDX), or the devices present.")
 final class InfoCommand implements Callable<Integer> {
-    @Parameters(arity = "0..1", paramLabel = "FILE")
+    @Parameters(arity = "0..1", paramLabel = "FILE",
+            description = "a safetensors, NumPy or IDX file (IDX gzipped or not): its tensors with their dtypes and "
+                    + "shapes, and its metadata; the format is told by the file's extension, else by its first bytes")
     Path file;
 
     @Option(names = "--devices", description = "list the CUDA and OpenCL devices")

@@ -30,41 +30,43 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--labels", required = true, paramLabel = "y", description = "training labels (.npy or IDX)")
     Path labels;
 
-    @Option(names = "--hidden", split = ",", defaultValue = "1024,1024", description = "hidden widths (default ${DEFAULT-VALUE})")
+    @Option(names = "--hidden", split = ",", defaultValue = "1024,1024", paramLabel = "W,...",
+            description = "the hidden layers' widths, bottom first; the input and output widths come from the data (default ${DEFAULT-VALUE})")
     int[] hidden;
 
-    @Option(names = "--epochs", defaultValue = "20", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "20", description = "passes over the training data (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--lr", defaultValue = "0.05", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "0.05", description = "initial SGD learning rate (default ${DEFAULT-VALUE})")
     double lr;
 
     @Option(names = "--milestones", split = ",", defaultValue = "10,15",
-            description = "epochs at which the rate is multiplied by --gamma (default ${DEFAULT-VALUE})")
+            paramLabel = "E,...",
+            description = "epochs (counted from 0) at whose start the learning rate is multiplied by --gamma (default ${DEFAULT-VALUE})")
     List<Integer> milestones;
 
-    @Option(names = "--gamma", defaultValue = "0.1", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--gamma", defaultValue = "0.1", description = "factor on the learning rate at each of --milestones (default ${DEFAULT-VALUE})")
     double gamma;
 
-    @Option(names = "--momentum", defaultValue = "0.9", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default ${DEFAULT-VALUE})")
     double momentum;
 
-    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--weight-decay", defaultValue = "5e-4", description = "L2 weight decay on the weights, not the biases (default ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--batch", defaultValue = "128", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "128", description = "minibatch rows (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--seed", defaultValue = "42", description = "(default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the initial weights and the shuffling (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--test-data", paramLabel = "Xt", description = "held-out features to report accuracy on")
+    @Option(names = "--test-data", paramLabel = "Xt", description = "held-out features (.npy or IDX): the top-1 (and top-5) error on them is printed after training")
     Path testData;
 
-    @Option(names = "--test-labels", paramLabel = "yt", description = "held-out labels")
+    @Option(names = "--test-labels", paramLabel = "yt", description = "the held-out features' labels (.npy or IDX)")
     Path testLabels;
 
-    @Option(names = "--out", required = true, paramLabel = "M.safetensors", description = "the trained model")
+    @Option(names = "--out", required = true, paramLabel = "M.safetensors", description = "where to write the trained model (safetensors, one weight and bias per layer)")
     Path out;
 
     @Mixin

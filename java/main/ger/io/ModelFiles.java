@@ -386,6 +386,9 @@ public final class ModelFiles {
                 return SafeTensors.read(file).describe();
             }
         }
+        if (SafeTensors.isPyTorch(head)) {
+            throw GerException.inFile(file, SafeTensors.FROM_PYTORCH);
+        }
         throw GerException.inFile(file, "unknown file type (expected safetensors, .npy or IDX)");
     }
 }

@@ -108,6 +108,22 @@ public final class SafeTensors {
             Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
     private static final String METADATA = "__metadata__";
+
+    /** What a user who gave ger a PyTorch checkpoint (torch.save's zip, or an older bare pickle) can do. */
+    static final String FROM_PYTORCH = "a PyTorch checkpoint (pickled), which ger does not unpickle; save the model "
+            + "as safetensors in Python: from safetensors.torch import save_file; save_file(model.state_dict(), \"m.safetensors\")";
+
+    /**
+     * Whether a file's first bytes are a zip's (torch.save since PyTorch 1.6) or a pickle's (protocols
+     * 2-5, before). Only asked of a file that is not safetensors: a safetensors header of 640 bytes
+     * starts as a pickle does.
+     */
+    static boolean isPyTorch(byte[] head) {
+        boolean zip = head.length >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        boolean pickle = head.length >= 2 && head[0] == (byte) 0x80 && head[1] >= 2 && head[1] <= 5;
+        return zip || pickle;
+    }
+
     /** The reference implementation's limit; a larger header is a corrupt length field. */
     private static final long MAX_HEADER = 100_000_000;
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -142,6 +158,9 @@ public final class SafeTensors {
         }
         long headerLength = all.get(LONG_LE, 0);
         if (headerLength < 0 || headerLength > size - 8) {
+            if (isPyTorch(all.asSlice(0, 8).toArray(ValueLayout.JAVA_BYTE))) {
+                throw GerException.inFile(file, FROM_PYTORCH);
+            }
             throw GerException.inFile(file, "header length " + Long.toUnsignedString(headerLength)
                     + " runs past the end of the file (" + size + " bytes): truncated or not safetensors");
         }

@@ -5,20 +5,37 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.Shape;
+import java.awt.geom.PathIterator;
 import java.awt.image.BufferedImage;
 import java.util.Locale;
 
 /**
  * The few drawing operations a chart needs, so that one drawing code makes both the SVG and the
- * PNG. Coordinates in pixels, y down.
+ * PNG: outlines (Java2D shapes: lines, polylines, markers), text, and named groups (SVG {@code <g>},
+ * so that a series can be found and edited in the SVG). Coordinates in pixels, y down.
  */
 interface Canvas {
-    void line(double x1, double y1, double x2, double y2, Color color, double width, boolean dashed);
+    /**
+     * How to paint a shape: its outline in stroke (width px; dash lengths in px, or null for a solid
+     * line) and its inside in fill (null: not filled).
+     */
+    record Ink(Color stroke, double width, float[] dash, Color fill) {
+        static Ink line(Color color, double width, float[] dash) {
+            return new Ink(color, width, dash, null);
+        }
+    }
 
-    void circle(double x, double y, double r, Color color);
+    void draw(Shape shape, Ink ink);
 
     /** anchor: -1 left, 0 centre, 1 right. */
     void text(double x, double y, String text, int size, int anchor, Color color);
+
+    /** Starts a group of what follows, of kind cls, with data-NAME attributes (name, value pairs). */
+    void group(String cls, String... data);
+
+    /** Ends the innermost group. */
+    void end();
 
     /** An SVG document. */
     final class Svg implements Canvas {
@@ -35,23 +52,63 @@ interface Canvas {
             return String.format(Locale.ROOT, "#%02x%02x%02x", c.getRed(), c.getGreen(), c.getBlue());
         }
 
-        @Override
-        public void line(double x1, double y1, double x2, double y2, Color color, double w, boolean dashed) {
-            body.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"%.1f\"%s/>%n",
-                    x1, y1, x2, y2, rgb(color), w, dashed ? " stroke-dasharray=\"4 3\"" : ""));
+        private static String escaped(String text) {
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+        }
+
+        /** The dash array as SVG writes it, "7 4"; "none" for a solid line. */
+        static String dashes(float[] dash) {
+            if (dash == null) {
+                return "none";
+            }
+            StringBuilder b = new StringBuilder();
+            for (float d : dash) {
+                b.append(b.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f", d));
+            }
+            return b.toString();
         }
 
         @Override
-        public void circle(double x, double y, double r, Color color) {
-            body.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"/>%n", x, y, r, rgb(color)));
+        public void draw(Shape shape, Ink ink) {
+            StringBuilder d = new StringBuilder();
+            double[] c = new double[6];
+            String[] commands = {"M", "L", "Q", "C"};
+            int[] points = {1, 1, 2, 3};
+            for (PathIterator it = shape.getPathIterator(null); !it.isDone(); it.next()) {
+                int type = it.currentSegment(c);
+                if (type == PathIterator.SEG_CLOSE) {
+                    d.append('Z');
+                    continue;
+                }
+                d.append(commands[type]);
+                for (int i = 0; i < 2 * points[type]; i++) {
+                    d.append(String.format(Locale.ROOT, i == 0 ? "%.1f" : " %.1f", c[i]));
+                }
+            }
+            body.append(String.format(Locale.ROOT, "<path d=\"%s\" stroke=\"%s\" stroke-width=\"%.1f\" fill=\"%s\"%s/>%n",
+                    d, rgb(ink.stroke()), ink.width(), ink.fill() == null ? "none" : rgb(ink.fill()),
+                    ink.dash() == null ? "" : " stroke-dasharray=\"" + dashes(ink.dash()) + "\""));
         }
 
         @Override
         public void text(double x, double y, String text, int size, int anchor, Color color) {
             String a = anchor < 0 ? "start" : anchor > 0 ? "end" : "middle";
-            String escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
             body.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-family=\"sans-serif\" font-size=\"%d\" text-anchor=\"%s\" fill=\"%s\">%s</text>%n",
-                    x, y, size, a, rgb(color), escaped));
+                    x, y, size, a, rgb(color), escaped(text)));
+        }
+
+        @Override
+        public void group(String cls, String... data) {
+            body.append("<g class=\"").append(escaped(cls)).append('"');
+            for (int i = 0; i + 1 < data.length; i += 2) {
+                body.append(" data-").append(data[i]).append("=\"").append(escaped(data[i + 1])).append('"');
+            }
+            body.append(">\n");
+        }
+
+        @Override
+        public void end() {
+            body.append("</g>\n");
         }
 
         String document() {
@@ -71,22 +128,20 @@ interface Canvas {
             g = image.createGraphics();
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+            g.setRenderingHint(RenderingHints.KEY_STROKE_CONTROL, RenderingHints.VALUE_STROKE_PURE);
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, width, height);
         }
 
         @Override
-        public void line(double x1, double y1, double x2, double y2, Color color, double w, boolean dashed) {
-            g.setColor(color);
-            g.setStroke(dashed ? new BasicStroke((float) w, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f)
-                    : new BasicStroke((float) w));
-            g.draw(new java.awt.geom.Line2D.Double(x1, y1, x2, y2));
-        }
-
-        @Override
-        public void circle(double x, double y, double r, Color color) {
-            g.setColor(color);
-            g.fill(new java.awt.geom.Ellipse2D.Double(x - r, y - r, 2 * r, 2 * r));
+        public void draw(Shape shape, Ink ink) {
+            if (ink.fill() != null) {
+                g.setColor(ink.fill());
+                g.fill(shape);
+            }
+            g.setColor(ink.stroke());
+            g.setStroke(new BasicStroke((float) ink.width(), BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, ink.dash(), 0f));
+            g.draw(shape);
         }
 
         @Override
@@ -96,6 +151,16 @@ interface Canvas {
             int w = g.getFontMetrics().stringWidth(text);
             double left = anchor < 0 ? x : anchor > 0 ? x - w : x - w / 2.0;
             g.drawString(text, (float) left, (float) y);
+        }
+
+        @Override
+        public void group(String cls, String... data) {
+            // a raster has no groups
+        }
+
+        @Override
+        public void end() {
+            // a raster has no groups
         }
     }
 }
