@@ -155,9 +155,9 @@ class ChartTest {
         List<SweepRow> rows = new ArrayList<>();
         double[] excess = {-0.01 * r.nextDouble(), 1e-3, 1e-2, 1e-1};
         for (int i = 0; i < excess.length; i++) {
-            rows.add(new SweepRow("all", "ger", 64 >> i, 2.0 + 3 * i, new double[] {base + excess[i], 0}, 0, 0, Map.of(), 0));
+            rows.add(new SweepRow("all", "ger", 64 >> i, null, null, 2.0 + 3 * i, new double[] {base + excess[i], 0}, 0, 0, null, Map.of(), 0, List.of()));
         }
-        SweepWriter.write(dir, KS, new SweepRow("all", "original", 0, 1.0, new double[] {base, 0}, 0, 0, Map.of(), 0), rows, Map.of());
+        SweepWriter.write(dir, KS, new SweepRow("all", "original", 0, null, null, 1.0, new double[] {base, 0}, 0, 0, null, Map.of(), 0, List.of()), rows, Map.of());
         Document svg = ChartFiles.assertSvgParses(dir.resolve("rate_distortion.svg"));
         List<double[]> c = markers(only(groups(only(groups(svg.getDocumentElement(), "plot", "kind", "excess")), "series", "label", "ger")));
         String what = "seed " + seed + ", original " + base;
@@ -176,14 +176,14 @@ class ChartTest {
         List<SweepRow> rows = new ArrayList<>();
         for (String method : List.of("lrd", "as", "ger")) {
             for (int k : new int[] {16, 64}) {
-                rows.add(new SweepRow("fc2", method, k, 1.0, new double[] {0.104, 0.01}, 0, 0, Map.of(), 0));
+                rows.add(new SweepRow("fc2", method, k, null, null, 1.0, new double[] {0.104, 0.01}, 0, 0, null, Map.of(), 0, List.of()));
             }
         }
-        rows.add(new SweepRow("fc2", "pq", 1, 1.0, new double[] {0.104, 0.01}, 0, 0, Map.of(), 0));
-        rows.add(new SweepRow("fc2", "pq", 8, 3.2, new double[] {0.11, 0.01}, 0, 0, Map.of(), 0));
-        rows.add(new SweepRow("fc2", "bin", 0, 31.0, new double[] {0.125, 0.02}, 0, 0, Map.of(), 0));
-        rows.add(new SweepRow("all", "bin", 0, 31.0, new double[] {0.39, 0.02}, 0, 0, Map.of(), 0));
-        SweepWriter.write(dir, KS, new SweepRow("all", "original", 0, 1.0, new double[] {0.104, 0.01}, 0, 0, Map.of(), 0),
+        rows.add(new SweepRow("fc2", "pq", 1, null, null, 1.0, new double[] {0.104, 0.01}, 0, 0, null, Map.of(), 0, List.of()));
+        rows.add(new SweepRow("fc2", "pq", 8, null, null, 3.2, new double[] {0.11, 0.01}, 0, 0, null, Map.of(), 0, List.of()));
+        rows.add(new SweepRow("fc2", "bin", 0, null, null, 31.0, new double[] {0.125, 0.02}, 0, 0, null, Map.of(), 0, List.of()));
+        rows.add(new SweepRow("all", "bin", 0, null, null, 31.0, new double[] {0.39, 0.02}, 0, 0, null, Map.of(), 0, List.of()));
+        SweepWriter.write(dir, KS, new SweepRow("all", "original", 0, null, null, 1.0, new double[] {0.104, 0.01}, 0, 0, null, Map.of(), 0, List.of()),
                 rows, Map.of());
         Document svg = ChartFiles.assertSvgParses(dir.resolve("single_layer.svg"));
         Element root = svg.getDocumentElement();
