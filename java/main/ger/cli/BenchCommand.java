@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -98,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
                     LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)
-                            : LayerRanks.parse(ranks, model, null);
+                            : LayerRanks.parse(ranks, model, null, Set.of());
                     wl.put("ranks", plan.describe(model));
                     CompressionResult ger = session.compress(MethodName.GER, plan);
                     wl.put("stream_rows", session.streamedChunkRows());

@@ -165,6 +165,7 @@ final class CompressCommand implements Callable<Integer> {
                 probe.put("steady", p.steady());
                 return probe;
             }).toList());
+            search.put("largest_steady", r.lrSearch().largestSteady());
             search.put("chosen", r.lrSearch().chosen());
             json.put("lr_search", search);
         }

@@ -72,7 +72,7 @@ final class RankMixin {
             throw new GerException("--rank must be >= 1, got " + rank);
         }
         if (ranks != null) {
-            return new Job(m, 0, LayerRanks.parse(ranks, model, rank).keeping(kept), null, kept);
+            return new Job(m, 0, LayerRanks.parse(ranks, model, rank, kept), null, kept);
         }
         if (rank == null) {
             throw new GerException("--method " + m + " needs --rank K, --ranks LAYER:K,... or a size budget (--rate R, --params N)");

@@ -149,11 +149,13 @@ final class SweepCommand implements Callable<Integer> {
         }
 
         Grid grid(FcStack model) {
+            Set<Integer> kept = keep == null ? Set.of()
+                    : keep.stream().map(l -> LayerRanks.layerIndex(l.strip(), model, "--keep")).collect(Collectors.toSet());
             List<Integer> uniform = new ArrayList<>();
             List<LayerRanks> perLayer = new ArrayList<>();
             for (String value : ranks) {
                 if (value.contains(":")) {
-                    perLayer.add(LayerRanks.parse(value, model, null));
+                    perLayer.add(LayerRanks.parse(value, model, null, kept));
                 } else {
                     uniform.addAll(positiveInts(value, "--ranks"));
                 }
@@ -167,8 +169,6 @@ final class SweepCommand implements Callable<Integer> {
                     throw new GerException("--pq-dims takes sub-vector dimensions >= 1, got " + d);
                 }
             });
-            Set<Integer> kept = keep == null ? Set.of()
-                    : keep.stream().map(l -> LayerRanks.layerIndex(l.strip(), model, "--keep")).collect(Collectors.toSet());
             return new Grid(uniform, perLayer, budgetRates, single, kept);
         }
 

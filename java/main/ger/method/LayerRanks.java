@@ -63,10 +63,10 @@ public record LayerRanks(List<Integer> ranks) {
 
     /**
      * Parses "fc6:512,fc7:256,fc8:dense": each entry names a layer (by name, else by its position
-     * 0..m-1 in the stack) and a rank or {@code dense}. A layer not named takes {@code fallback}
-     * (null: every layer must be named).
+     * 0..m-1 in the stack) and a rank or {@code dense}. The kept layers are KEEP, whatever is given;
+     * a layer neither named nor kept takes {@code fallback} (null: it must be named).
      */
-    public static LayerRanks parse(String text, FcStack model, Integer fallback) {
+    public static LayerRanks parse(String text, FcStack model, Integer fallback, Set<Integer> kept) {
         Map<Integer, Integer> given = new LinkedHashMap<>();
         for (String entry : text.split(",")) {
             int colon = entry.lastIndexOf(':');
@@ -94,7 +94,7 @@ public record LayerRanks(List<Integer> ranks) {
         }
         List<Integer> ranks = new ArrayList<>();
         for (int l = 0; l < model.depth(); l++) {
-            Integer k = given.getOrDefault(l, fallback);
+            Integer k = kept.contains(l) ? Integer.valueOf(KEEP) : given.getOrDefault(l, fallback);
             if (k == null) {
                 throw new GerException("--ranks gives no rank for layer " + model.layer(l).name()
                         + ": name every layer, or add --rank K for the others");

@@ -85,13 +85,12 @@ public final class Sweep {
         return rows;
     }
 
-    /** Every low-rank method at each of the given per-layer ranks. */
+    /** Every low-rank method at each of the given per-layer ranks (kept layers KEEP in them already). */
     public List<SweepRow> runRanks(List<MethodName> methods, List<LayerRanks> plans) {
         List<SweepRow> rows = new ArrayList<>();
         for (MethodName m : methods.stream().filter(MethodName::isLowRank).toList()) {
             for (LayerRanks plan : plans) {
-                LayerRanks withKept = plan.keeping(kept);
-                rows.add(job(m, 0, null, null, m + " " + withKept.describe(model), () -> session.compress(m, withKept)));
+                rows.add(job(m, 0, null, null, m + " " + plan.describe(model), () -> session.compress(m, plan)));
             }
         }
         return rows;

@@ -39,6 +39,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -277,6 +278,42 @@ class CliTest {
         Run nothing = cli("info");
         assertEquals(2, nothing.code(), nothing.toString());
         assertTrue(nothing.err().contains("ger: "), nothing.toString());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lrd", "as", "ger"})
+    void compressWithinARateMeetsItAndReportsTheChoice(String method) throws Exception {
+        Path outFile = dir.resolve("rate-" + method + ".safetensors");
+        Path report = dir.resolve("rate-" + method + ".json");
+        double rate = 2 + 3 * new Random(seed).nextDouble();
+        Run run = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--method", method,
+                "--rate", Double.toString(rate), "--out", outFile.toString(), "--report", report.toString()));
+        String what = seedNote(run) + ", rate " + rate;
+        assertEquals(0, run.code(), what);
+        try (CompressedModel c = ModelFiles.loadCompressed(outFile)) {
+            assertTrue(c.compressionRate() >= rate, c.compressionRate() + " < " + rate + "; " + what);
+            JsonNode r = new ObjectMapper().readTree(report.toFile());
+            assertEquals(c.metadata().get("ranks"), r.get("budget").get("ranks").asText(), what);
+            assertEquals(r.get("output_rel_error").asDouble(), r.get("budget").get("measured_output_rel_error").asDouble(), what);
+            assertTrue(r.get("budget").get("predicted_output_rel_error").asDouble() > 0, what);
+            assertTrue(run.out().contains("ranks chosen: " + c.metadata().get("ranks")), what);
+        }
+    }
+
+    @Test
+    void perLayerRanksByNameOrPositionAndKeptLayers() throws Exception {
+        Path outFile = dir.resolve("ranks.safetensors");
+        String first = stack.layer(0).name();
+        Run run = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--method", "ger",
+                "--ranks", first + ":2,1:3", "--keep", stack.layer(2).name(), "--out", outFile.toString()));
+        String what = seedNote(run);
+        assertEquals(0, run.code(), what);
+        try (CompressedModel c = ModelFiles.loadCompressed(outFile)) {
+            assertEquals(first + ":2," + stack.layer(1).name() + ":3," + stack.layer(2).name() + ":dense",
+                    c.metadata().get("ranks"), what);
+            CompressedLayer.Dense kept = (CompressedLayer.Dense) c.layers().get(2);
+            assertArrayEquals(stack.layer(2).weight().toArray(), kept.weight().toArray(), "the kept layer is untouched; " + what);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
