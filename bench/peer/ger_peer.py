@@ -33,7 +33,8 @@ def parse_args(argv=None):
     ap.add_argument("--schedule", default="0.01x25,1x25", help="lambda schedule, LAMBDAxCOUNT,... (default 0.01x25,1x25)")
     ap.add_argument("--epochs", type=int, default=20, help="global-stage epochs (default 20)")
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=0.01, help="SGD rate on the normalised loss (default 0.01; halved every 10 epochs and by the divergence guard)")
+    ap.add_argument("--lr", default="auto", help="SGD rate on the normalised loss, or auto (default): found by ger's "
+                    "rate search (reference_numpy.search_rate); halved every 10 epochs and by the divergence guard")
     ap.add_argument("--weight-decay", type=float, default=5e-4, help="on P and Q only (default 5e-4)")
     ap.add_argument("--eps", type=float, default=1e-3, help="Gram ridge relative to its mean diagonal (default 1e-3)")
     ap.add_argument("--seed", type=int, default=42, help="workload seed (also seeds the minibatch order)")
@@ -46,6 +47,15 @@ def parse_args(argv=None):
     ap.add_argument("--out", help="write the JSON here (default: print it)")
     a = ap.parse_args(argv)
     a.lambdas = ref.parse_schedule(a.schedule)
+    if a.lr == "auto":
+        a.lr = None
+    else:
+        try:
+            a.lr = float(a.lr)
+        except ValueError:
+            ap.error(f"--lr takes auto or a positive number, got {a.lr!r}")
+        if not a.lr > 0:
+            ap.error("--lr must be positive")
     if a.n < 2 or a.rank < 1 or a.epochs < 0 or a.batch < 1:
         ap.error("--n >= 2, --rank >= 1, --epochs >= 0 and --batch >= 1 are required")
     return a
@@ -190,18 +200,21 @@ def balance_torch(p, q):
 
 def global_stage_torch(x, target, factors, args, phases, epoch_ms):
     """Autograd + SGD(momentum 0.9, weight decay 5e-4 / mean ||F||^2 on P and Q) on mean ||Fhat - F||^2 / mean ||F||^2,
-    lr halved every 10 epochs; an epoch whose loss is not finite or above ref.GUARD x the last good one
-    is undone (parameters and momentum) and retried at half the rate."""
+    lr found by ger's rate search unless given, halved every 10 epochs; ger's divergence guard (ref.GUARD):
+    an epoch whose loss is not finite or above GUARD x the loss before the stage is undone (parameters and
+    momentum) and retried at half the rate; a stage that ends worse than it started returns its start."""
     import torch
     params = [[t.detach().clone().requires_grad_(True) for t in layer] for layer in factors]
     norm = target.double().square().sum(1).mean().float()
-    # Weight decay weighed as beside the paper's unnormalised loss: divided by the loss's normaliser (as ger).
-    opt = torch.optim.SGD([{"params": [t for layer in params for t in layer[:2]],
-                            "weight_decay": args.weight_decay / float(norm)},
-                           {"params": [layer[2] for layer in params], "weight_decay": 0.0}],
-                          lr=args.lr, momentum=0.9)
     gen = torch.Generator(device=x.device).manual_seed(args.seed)
     n = x.shape[0]
+
+    def optimiser(rate):
+        # Weight decay weighed as beside the paper's unnormalised loss: divided by the loss's normaliser (as ger).
+        return torch.optim.SGD([{"params": [t for layer in params for t in layer[:2]],
+                                 "weight_decay": args.weight_decay / float(norm)},
+                                {"params": [layer[2] for layer in params], "weight_decay": 0.0}],
+                               lr=rate, momentum=0.9)
 
     def fwd(h):
         for l, (p, q, b) in enumerate(params):
@@ -210,38 +223,77 @@ def global_stage_torch(x, target, factors, args, phases, epoch_ms):
                 h = torch.relu(h)
         return h
 
-    with torch.no_grad():
-        last = rel_error_torch(forward_torch(x, [[t.detach() for t in layer] for layer in params]), target) ** 2
-    lr, halvings, epoch = args.lr, 0, 0
-    while epoch < args.epochs:
-        saved = ([t.detach().clone() for layer in params for t in layer], _copy_state(opt))
-        for g in opt.param_groups:
-            g["lr"] = lr * 0.5 ** (epoch // 10)
-        t0 = _now(phases)
-        total = torch.zeros((), device=x.device)
-        perm = torch.randperm(n, device=x.device, generator=gen)
-        for s in range(0, n, args.batch):
-            idx = perm[s:s + args.batch]
+    def train(opt, order):
+        """One pass over the rows in order; its mean loss (read once, at the end)."""
+        total = torch.zeros((), device=x.device, dtype=torch.float64)
+        for s in range(0, len(order), args.batch):
+            idx = order[s:s + args.batch]
             loss = (fwd(x[idx]) - target[idx]).square().sum(1).mean() / norm
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.detach()
-        loss = total.item() / -(-n // args.batch)
+            total += loss.detach().double() * len(idx)
+        return total.item() / len(order)
+
+    def mean_loss(rows):
+        with torch.no_grad():
+            return sum(float((fwd(x[rows[s:s + 8192]]) - target[rows[s:s + 8192]]).double().square().sum())
+                       for s in range(0, len(rows), 8192)) / len(rows) / float(norm)
+
+    def snapshot():
+        return [t.detach().clone() for layer in params for t in layer]
+
+    def restore(saved):
+        with torch.no_grad():
+            for t, v in zip([t for layer in params for t in layer], saved):
+                t.copy_(v)
+
+    search = None
+    lr = args.lr
+    if lr is None:
+        rows = torch.randperm(n, device=x.device, generator=gen)[:min(n, ref.PROBE_BATCHES * args.batch)]
+        start = snapshot()
+
+        def trial(rate):
+            opt = optimiser(rate)
+            losses = []
+            for _ in range(ref.PROBE_PASSES):
+                losses.append(train(opt, rows))
+                if not losses[-1] < float("inf"):
+                    losses += [float("nan")] * (ref.PROBE_PASSES - len(losses))
+                    break
+            restore(start)
+            return losses
+
+        search = ref.search_rate(trial, mean_loss(rows))
+        lr = search["chosen"]
+        print(f"  rate search: largest steady {search['largest_steady']:g}, starting at {lr:g}", file=sys.stderr)
+    opt = optimiser(lr)
+    every = torch.arange(n, device=x.device)
+    initial = mean_loss(every)
+    start = snapshot()
+    halvings, epoch = 0, 0
+    while epoch < args.epochs:
+        saved = (snapshot(), _copy_state(opt))
+        for g in opt.param_groups:
+            g["lr"] = lr * 0.5 ** (epoch // 10)
+        t0 = _now(phases)
+        loss = train(opt, torch.randperm(n, device=x.device, generator=gen))
         epoch_ms.append(_now(phases) - t0)
-        if not (loss == loss and loss < float("inf")) or loss > ref.GUARD * last:
-            if halvings == ref.MAX_HALVINGS:
-                raise SystemExit(f"global stage diverged (epoch loss {loss}) at lr {lr} after {halvings} halvings")
-            with torch.no_grad():
-                for t, v in zip([t for layer in params for t in layer], saved[0]):
-                    t.copy_(v)
+        if not (loss == loss and loss < float("inf")) or loss > ref.GUARD * initial + ref.GUARD_FLOOR:
+            restore(saved[0])
             opt.load_state_dict(saved[1])
+            if halvings == ref.MAX_HALVINGS:
+                print(f"  still diverging at lr {lr:g} after {halvings} halvings: kept the last good state", file=sys.stderr)
+                break
             lr, halvings = lr / 2, halvings + 1
             print(f"  epoch {epoch}: loss {loss:.4g}, diverging: lr halved to {lr:g}, epoch restarted", file=sys.stderr)
             continue
         print(f"  epoch {epoch}: loss {loss:.5g} ({epoch_ms[-1]:.0f} ms)", file=sys.stderr)
-        last, epoch = loss, epoch + 1
-    return [tuple(t.detach() for t in layer) for layer in params], lr, halvings
+        epoch += 1
+    if mean_loss(every) > initial:
+        restore(start)
+    return [tuple(t.detach() for t in layer) for layer in params], lr, halvings, search
 
 
 def _copy_state(opt):
@@ -339,7 +391,7 @@ def run_torch(args):
             balanced = [balance_torch(p, q) + (b,) for p, q, b in factors]
     torch.backends.cuda.matmul.allow_tf32 = args.tf32
     with phases.time("global_stage"):
-        tuned, lr, halvings = global_stage_torch(x, target, balanced, args, phases, epoch_ms)
+        tuned, lr, halvings, search = global_stage_torch(x, target, balanced, args, phases, epoch_ms)
     torch.backends.cuda.matmul.allow_tf32 = False
     add_end_to_end(phases)
     with torch.no_grad():
@@ -358,6 +410,7 @@ def run_torch(args):
     if args.check:
         result["check"] = numpy_check(args, w, e_init)
     result.update(ceilings_torch(device) if cuda and not args.no_ceilings else {})
+    result["lr_search"] = search
     return result, w, phases, e_init, e_ger, e_lrd, lr, halvings
 
 
@@ -402,8 +455,8 @@ def run_numpy(args):
         balanced = [ref.balance(p, q) + (b,) for p, q, b in factors]
     epoch_ms = []
     with phases.time("global_stage"):
-        tuned, lr, halvings = ref.global_stage(x, target, balanced, args.epochs, args.batch, args.lr,
-                                                weight_decay=args.weight_decay, seed=args.seed)
+        tuned, lr, halvings, search = ref.global_stage(x, target, balanced, args.epochs, args.batch, args.lr,
+                                                        weight_decay=args.weight_decay, seed=args.seed)
     if args.epochs:
         epoch_ms = [phases.get("global_stage") / args.epochs]   # the reference does not time epochs singly
     add_end_to_end(phases)
@@ -414,7 +467,8 @@ def run_numpy(args):
             lrd = ref.lrd(layers, args.rank)
         e_lrd = ref.rel_error(ref.forward(x, lrd), target)
     summarise(phases, names, iters, epoch_ms)
-    result = {"device": "numpy on " + (platform.processor() or platform.machine()), "torch": None, "peak_gib": None}
+    result = {"device": "numpy on " + (platform.processor() or platform.machine()), "torch": None, "peak_gib": None,
+              "lr_search": search}
     return result, w, phases, e_init, e_ger, e_lrd, lr, halvings
 
 

@@ -124,46 +124,134 @@ def balance(p, q):
     return ((qp @ u) * r).astype(np.float32), ((r[:, None] * vt) @ qq.T).astype(np.float32)
 
 
-# the divergence guard: an epoch whose mean loss exceeds GUARD x the last good epoch's (the first:
-# the loss at the start) is undone and retried at half the rate, at most MAX_HALVINGS times
-GUARD = 1.1
-MAX_HALVINGS = 6
+# The divergence guard, as ger's: an epoch whose mean loss is not finite or exceeds GUARD x the loss
+# before the stage (+ GUARD_FLOOR) is undone (parameters and momentum) and retried at half the rate,
+# at most MAX_HALVINGS times; a stage that ends with a larger output error returns its start.
+GUARD = 2.0
+GUARD_FLOOR = 1e-9
+MAX_HALVINGS = 8
+
+# The rate search, as ger's (docs/method.md, "Finding the learning rate"): from the same start, probes
+# of PROBE_PASSES passes over a slice of PROBE_BATCHES batches at rates a factor of RATE_FACTOR apart,
+# walking up from RATE_START until one diverges (the last pass not below the start), else down until
+# one is steady (every pass below the one before, the last below the start); the stage starts at
+# HEADROOM x the largest steady rate and the guard halves it.
+RATE_START = 0.01
+RATE_FACTOR = 2.0
+RATE_MIN = RATE_START / 2 ** 20
+RATE_MAX = RATE_START * 2 ** 16
+HEADROOM = 4.0
+PROBE_BATCHES = 8
+PROBE_PASSES = 4
 
 
-def global_stage(x, target, factors, epochs, batch, lr, momentum=0.9, weight_decay=5e-4, seed=0,
+def diverged(initial, losses):
+    return not (np.isfinite(losses[-1]) and losses[-1] < initial)
+
+
+def steady(initial, losses):
+    return all(b < a for a, b in zip(losses, losses[1:])) and not diverged(initial, losses)
+
+
+def search_rate(trial, initial):
+    """trial(rate) -> the loss of each probe pass from the same start. Returns the search as ger reports it."""
+    probes, largest = [], 0.0
+
+    def probe(rate):
+        losses = [float(v) for v in trial(rate)]
+        probes.append({"lr": rate, "pass_loss": losses, "steady": steady(initial, losses)})
+        return probes[-1]
+
+    rate = RATE_START
+    while rate <= RATE_MAX:
+        p = probe(rate)
+        if p["steady"]:
+            largest = rate
+        if diverged(initial, p["pass_loss"]):
+            break
+        rate *= RATE_FACTOR
+    rate = RATE_START / RATE_FACTOR
+    while largest == 0.0 and rate >= RATE_MIN:
+        if probe(rate)["steady"]:
+            largest = rate
+        rate /= RATE_FACTOR
+    largest = largest or RATE_MIN
+    return {"slice_loss": initial, "probes": sorted(probes, key=lambda p: p["lr"]), "largest_steady": largest,
+            "chosen": HEADROOM * largest}
+
+
+def probe_slice(n, batch, rng):
+    """The rows the probes train on: PROBE_BATCHES batches of a random permutation."""
+    return rng.permutation(n)[:min(n, PROBE_BATCHES * batch)]
+
+
+def global_stage(x, target, factors, epochs, batch, lr=None, momentum=0.9, weight_decay=5e-4, seed=0,
                  halve_every=10):
     """SGD on loss = mean_i ||Fhat(x_i) - F(x_i)||^2 / mean_i ||F(x_i)||^2 with hand-written backprop.
-    Weight decay on P and Q only, divided by the loss's normaliser (as ger). Guard: see GUARD. Returns (factors, lr settled on, halvings)."""
+    Weight decay on P and Q only, divided by the loss's normaliser (as ger). lr None: found by
+    search_rate. Guard: see GUARD. Returns (factors, lr settled on, halvings, search or None)."""
     params = [[p.copy(), q.copy(), b.copy()] for p, q, b in factors]
-    vel = [[np.zeros_like(t) for t in layer] for layer in params]
     norm = float(np.mean(np.sum(target.astype(np.float64) ** 2, axis=1)))
     rng = np.random.default_rng(seed)
-    last = rel_error(forward(x, params), target) ** 2
-    halvings, epoch = 0, 0
-    while epoch < epochs:
-        saved = ([[t.copy() for t in layer] for layer in params], [[t.copy() for t in layer] for layer in vel])
-        rate = lr * 0.5 ** (epoch // halve_every)
-        total, count = 0.0, 0
-        perm = rng.permutation(x.shape[0])
-        for s in range(0, x.shape[0], batch):
-            idx = perm[s:s + batch]
+
+    def train(vel, order, rate):
+        total = 0.0
+        for s in range(0, len(order), batch):
+            idx = order[s:s + batch]
             batch_loss, grads = loss_and_grads(x[idx], target[idx], params, norm)
-            total += batch_loss
-            count += 1
+            total += batch_loss * len(idx)
             for layer, vlayer, glayer in zip(params, vel, grads):
                 for j, (t, v, g) in enumerate(zip(layer, vlayer, glayer)):
                     v *= momentum
                     v += g + (weight_decay / norm * t if j < 2 else 0)
                     t -= rate * v
-        loss = total / count
-        if not np.isfinite(loss) or loss > GUARD * last:
-            if halvings == MAX_HALVINGS:
-                raise SystemExit(f"global stage diverged at lr {lr} after {halvings} halvings (loss {loss})")
+        return total / len(order)
+
+    def zeros():
+        return [[np.zeros_like(t) for t in layer] for layer in params]
+
+    search = None
+    if lr is None:
+        rows = probe_slice(x.shape[0], batch, rng)
+        start = [[t.copy() for t in layer] for layer in params]
+
+        def trial(rate):
+            vel = zeros()
+            losses = []
+            for _ in range(PROBE_PASSES):
+                losses.append(train(vel, rows, rate))
+                if not np.isfinite(losses[-1]):
+                    losses += [float("nan")] * (PROBE_PASSES - len(losses))
+                    break
+            for layer, saved in zip(params, start):
+                for t, v in zip(layer, saved):
+                    t[...] = v
+            return losses
+
+        search = search_rate(trial, mean_loss(x[rows], target[rows], params, norm))
+        lr = search["chosen"]
+    vel = zeros()
+    initial = mean_loss(x, target, params, norm)
+    start = [[t.copy() for t in layer] for layer in params]
+    halvings, epoch = 0, 0
+    while epoch < epochs:
+        saved = ([[t.copy() for t in layer] for layer in params], [[t.copy() for t in layer] for layer in vel])
+        loss = train(vel, rng.permutation(x.shape[0]), lr * 0.5 ** (epoch // halve_every))
+        if not np.isfinite(loss) or loss > GUARD * initial + GUARD_FLOOR:
             params, vel = saved
+            if halvings == MAX_HALVINGS:
+                break
             lr, halvings = lr / 2, halvings + 1
             continue
-        last, epoch = loss, epoch + 1
-    return [tuple(layer) for layer in params], lr, halvings
+        epoch += 1
+    if mean_loss(x, target, params, norm) > initial:
+        params = start
+    return [tuple(layer) for layer in params], lr, halvings, search
+
+
+def mean_loss(x, target, params, norm):
+    """mean_i ||Fhat(x_i) - target_i||^2 / norm, forward only."""
+    return float(np.sum((forward(x, params) - target).astype(np.float64) ** 2)) / len(x) / norm
 
 
 def loss_and_grads(x, target, params, norm):

@@ -111,6 +111,34 @@ def test_gradients_match_finite_differences():
                 check(abs(fd - grads[l][j][i]) <= 1e-5 + 1e-4 * abs(fd), f"grad layer {l} param {j} {i}: {grads[l][j][i]} vs {fd}")
 
 
+def test_rate_search_finds_the_stable_edge_of_a_quadratic():
+    """Heavy ball (momentum 0.9) on 1/2 sum h_i w_i^2 is stable for lr h < 3.8: the largest steady rate lies
+    within a factor of 4 below 3.8 / max h, and the search starts the stage HEADROOM times above it."""
+    for trial_seed in range(10):
+        rng = np.random.default_rng(SEED + trial_seed)
+        h_max = float(np.exp(-5 + 13 * rng.random()))
+        h = h_max * 10.0 ** (-3 * rng.random(12))
+        h[0] = h_max
+        w0 = rng.standard_normal(12)
+
+        def trial(rate):
+            w, v, losses = w0.copy(), np.zeros_like(w0), []
+            for _ in range(ref.PROBE_PASSES):
+                total = 0.0
+                for _ in range(ref.PROBE_BATCHES):
+                    total += 0.5 * float(np.sum(h * w * w))
+                    v = 0.9 * v + h * w
+                    w = w - rate * v
+                losses.append(total / ref.PROBE_BATCHES)
+            return losses
+
+        search = ref.search_rate(trial, 0.5 * float(np.sum(h * w0 * w0)))
+        edge = 3.8 / h_max
+        steady = search["largest_steady"]
+        check(edge / 4 < steady <= edge, f"largest steady {steady} vs edge {edge} (h_max {h_max})")
+        check(search["chosen"] == ref.HEADROOM * steady, "the stage starts HEADROOM times above it")
+
+
 def test_pipeline_on_small_workload():
     w = wl.generate_numpy("small", 1500, int(SEED))
     layers = [(L.weight, L.bias) for L in w.layers]
@@ -121,12 +149,16 @@ def test_pipeline_on_small_workload():
     e_lrd = ref.rel_error(ref.forward(w.calib, ref.lrd(layers, 24)), target)
     balanced = [ref.balance(p, q) + (b,) for p, q, b in factors]
     check(abs(ref.rel_error(ref.forward(w.calib, balanced), target) - e_init) < 1e-4, "balance changes the output")
-    tuned, lr, halvings = ref.global_stage(w.calib, target, balanced, epochs=4, batch=256, lr=0.002)
+    tuned, lr, halvings, _ = ref.global_stage(w.calib, target, balanced, epochs=4, batch=256, lr=0.002)
     e_ger = ref.rel_error(ref.forward(w.calib, tuned), target)
     print(f"  small, k=24: LRD {e_lrd:.4f}, linear RRR {e_linear:.4f}, AS {e_init:.4f}, GER {e_ger:.4f} (lr {lr}, {halvings} halvings)")
     check(e_init < e_lrd, f"AS {e_init} should beat LRD {e_lrd}")
     check(e_init <= e_linear * 1.001, f"the ReLU-penalty iterations should not hurt: {e_init} vs {e_linear}")
     check(e_ger < e_init, f"the global stage should lower the error: {e_ger} vs {e_init}")
+    found, lr, halvings, search = ref.global_stage(w.calib, target, balanced, epochs=4, batch=256)
+    e_found = ref.rel_error(ref.forward(w.calib, found), target)
+    print(f"  rate found: largest steady {search['largest_steady']:g}, settled {lr:g}; GER {e_found:.4f}")
+    check(e_found < e_init, f"the global stage at the rate found should lower the error: {e_found} vs {e_init}")
 
 
 if __name__ == "__main__":
