@@ -53,8 +53,9 @@ public final class CompressionSession implements AutoCloseable {
 
     /**
      * @param calib the calibration rows, n x d_0 (read, not kept beyond the upload)
-     * @throws GerException for an empty calibration set, a width other than the model's input, or a
-     *                      NaN / infinite value
+     * @throws GerException for an empty calibration set, a width other than the model's input, a
+     *                      NaN / infinite value, rows that are all the same, or weights or rows whose
+     *                      squares overflow float32
      */
     public CompressionSession(Backend backend, FcStack model, Matrix calib, Options options, Progress progress) {
         if (calib.rows() == 0) {
@@ -69,12 +70,53 @@ public final class CompressionSession implements AutoCloseable {
             throw new GerException("the calibration set has a non-finite value (" + calib.getFlat(bad) + ") at row "
                     + bad / calib.cols() + ", column " + bad % calib.cols());
         }
+        if (allRowsEqual(calib)) {
+            throw new GerException("the calibration rows are all the same (" + calib.rows() + (calib.rows() == 1 ? " row" : " rows")
+                    + "): the methods fit the layers to how the rows vary, and these do not");
+        }
+        requireSquaresFit("the calibration rows", sumOfSquares(calib));
+        for (DenseLayer d : model.layers()) {
+            requireSquaresFit("layer " + d.name() + "'s weights", sumOfSquares(d.weight()));
+        }
         this.backend = backend;
         this.model = model;
         this.calib = calib;
         this.options = options;
         this.progress = progress;
         this.lrd = new Lrd(backend, model);
+    }
+
+    private static boolean allRowsEqual(Matrix m) {
+        for (int i = 1; i < m.rows(); i++) {
+            for (int j = 0; j < m.cols(); j++) {
+                if (m.get(i, j) != m.get(0, j)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static double sumOfSquares(Matrix m) {
+        double s = 0;
+        for (long i = 0, n = m.size(); i < n; i++) {
+            double v = m.getFlat(i);
+            s += v * v;
+        }
+        return s;
+    }
+
+    /**
+     * The Gram matrices, losses and norms are float32 sums of squares: values whose squares sum past
+     * float32's range would make them infinite, and the job fail later for a reason that misleads
+     * (a "singular" Gram matrix, NaN weights). Refused here with the real one.
+     */
+    private static void requireSquaresFit(String what, double sumOfSquares) {
+        if (!(sumOfSquares <= Float.MAX_VALUE)) {
+            throw new GerException(String.format(Locale.ROOT, "%s overflow float32: their squares sum to %.3g, past "
+                    + "float32's largest value (%.3g), so the Gram matrices and losses computed from them would be "
+                    + "infinite; scale them down", what, sumOfSquares, (double) Float.MAX_VALUE));
+        }
     }
 
     /**
@@ -207,6 +249,17 @@ public final class CompressionSession implements AutoCloseable {
         long start = System.nanoTime();
         double relError = outputRelError(layers);
         phases.put("evaluate", seconds(start));
+        for (CompressedLayer l : layers) {
+            if (!l.finite()) {
+                layers.forEach(CompressedLayer::close);
+                throw new GerException(method + " made layer " + l.name() + " with NaN or infinite weights; nothing was written");
+            }
+        }
+        if (!Double.isFinite(relError)) {
+            layers.forEach(CompressedLayer::close);
+            throw new GerException(method + "'s compressed model gives a " + relError
+                    + " output error on the calibration rows; nothing was written");
+        }
         meta.put("method", method.cliName());
         if (method.isLowRank()) {
             meta.put("ranks", layers.stream()
@@ -260,6 +313,10 @@ public final class CompressionSession implements AutoCloseable {
             }
             preActivations = List.copyOf(as);
             phases.put("activations", seconds(start));
+            for (int l = 0; l < model.depth(); l++) {
+                requireSquaresFit("layer " + model.layer(l).name() + "'s outputs on the calibration rows",
+                        preActivations.get(l).squaredNorm());
+            }
         }
     }
 

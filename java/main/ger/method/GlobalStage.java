@@ -168,7 +168,8 @@ final class GlobalStage implements AutoCloseable {
             Matrix w;
             try (Eigen e = b.symmetricEigenTopK(m, k)) {
                 root = new double[k];
-                double floor = BALANCE_FLOOR * Math.sqrt(Math.max(e.values()[0], 0));
+                // A zero product (a layer whose input never varies) has nothing to balance: the floor keeps S positive.
+                double floor = Math.max(BALANCE_FLOOR * Math.sqrt(Math.max(e.values()[0], 0)), Float.MIN_NORMAL);
                 for (int i = 0; i < k; i++) {
                     root[i] = Math.sqrt(Math.max(Math.sqrt(Math.max(e.values()[i], 0)), floor));
                 }

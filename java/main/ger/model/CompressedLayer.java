@@ -2,6 +2,8 @@ package ger.model;
 
 import ger.tensor.Matrix;
 
+import java.util.List;
+
 /**
  * One layer of a compressed model, in one of the stored forms. Every form keeps its fp32 bias and
  * can rebuild its dense out x in weight (for evaluation); {@link #storedWeightBits()} counts the
@@ -49,6 +51,17 @@ public sealed interface CompressedLayer extends AutoCloseable {
                 bin.bias().close();
             }
         }
+    }
+
+    /** Whether every stored number of the layer (weights, factors, codebooks, scales, bias) is finite. */
+    default boolean finite() {
+        List<Matrix> parts = switch (this) {
+            case Dense d -> List.of(d.weight(), d.bias());
+            case LowRank lr -> List.of(lr.p(), lr.q(), lr.bias());
+            case ProductQuantized pq -> List.of(pq.codebooks(), pq.bias());
+            case Binarized bin -> List.of(bin.scales(), bin.bias());
+        };
+        return parts.stream().allMatch(m -> m.firstNonFinite() < 0);
     }
 
     /** This layer's own compression rate: 32 in out / stored bits. */
