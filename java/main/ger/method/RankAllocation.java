@@ -3,9 +3,7 @@ package ger.method;
 import ger.GerException;
 import ger.model.FcStack;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.PriorityQueue;
 
 /**
  * Per-layer ranks under a parameter budget (docs/method.md, "Choosing the ranks under a size
@@ -13,8 +11,9 @@ import java.util.PriorityQueue;
  * cost in stored parameters and a predicted cost in squared output error; the allocation minimises
  * the summed error within the budget. The predicted errors are additive over layers (each layer's
  * reconstruction error times its measured sensitivity), so the problem is a multiple-choice
- * knapsack: solved by taking the steepest segments of each layer's lower convex hull first, then
- * filling what is left, then exchanging budget between pairs of layers while that lowers the error.
+ * knapsack, solved by dynamic programming over the budget beyond rank 1 everywhere, counted in at
+ * most {@link #CELLS} cells (exact when that budget is smaller; otherwise each option's extra cost is
+ * rounded up to whole cells, so the choice always fits), then raising layers with what is left.
  */
 public final class RankAllocation {
     private RankAllocation() {
@@ -86,21 +85,63 @@ public final class RankAllocation {
         return (long) Math.floor(model.weightCount() / rate);
     }
 
+    /** The budget grid's size: the dynamic programme costs layers x CELLS x options. */
+    static final int CELLS = 1 << 14;
+
     /** The option of each layer (an index into its options) minimising the summed error within budget. */
     static int[] allocate(List<Layer> layers, long budget) {
         int m = layers.size();
-        int[] chosen = new int[m];
-        long spent = 0;
+        long base = 0;
         for (Layer o : layers) {
-            spent += o.cost(0);
+            base += o.cost(0);
         }
-        if (spent > budget) {
-            throw new GerException("a budget of " + budget + " parameters is below the " + spent
+        if (base > budget) {
+            throw new GerException("a budget of " + budget + " parameters is below the " + base
                     + " that rank 1 in every compressed layer stores");
         }
-        spent = takeHullSegments(layers, chosen, spent, budget);
-        spent = fill(layers, chosen, spent, budget);
-        exchange(layers, chosen, spent, budget);
+        long free = budget - base;
+        long cell = Math.max(1, (free + CELLS - 1) / CELLS);
+        int cells = (int) (free / cell);
+        // best[l][c]: the least error of layers 0..l within c cells of extra cost; pick[l][c] the option of layer l.
+        double[] best = new double[cells + 1];
+        double[] next = new double[cells + 1];
+        int[][] pick = new int[m][cells + 1];
+        for (int l = 0; l < m; l++) {
+            Layer o = layers.get(l);
+            int[] extra = new int[o.count()];
+            for (int option = 0; option < o.count(); option++) {
+                long e = (o.cost(option) - o.cost(0) + cell - 1) / cell;
+                extra[option] = (int) Math.min(e, cells + 1L);
+            }
+            for (int c = 0; c <= cells; c++) {
+                double least = Double.POSITIVE_INFINITY;
+                int chosen = 0;
+                for (int option = 0; option < o.count() && extra[option] <= c; option++) {
+                    double e = o.error(option) + (l == 0 ? 0 : best[c - extra[option]]);
+                    if (e < least) {
+                        least = e;
+                        chosen = option;
+                    }
+                }
+                next[c] = least;
+                pick[l][c] = chosen;
+            }
+            double[] t = best;
+            best = next;
+            next = t;
+        }
+        int[] chosen = new int[m];
+        int c = cells;
+        for (int l = m - 1; l >= 0; l--) {
+            chosen[l] = pick[l][c];
+            Layer o = layers.get(l);
+            c -= (int) Math.min((o.cost(chosen[l]) - o.cost(0) + cell - 1) / cell, cells + 1L);
+        }
+        long spent = 0;
+        for (int l = 0; l < m; l++) {
+            spent += layers.get(l).cost(chosen[l]);
+        }
+        fill(layers, chosen, spent, budget);
         return chosen;
     }
 
@@ -113,63 +154,8 @@ public final class RankAllocation {
         return e;
     }
 
-    /** The lower convex hull of a layer's (cost, error) points from its cheapest option, as option indices. */
-    static int[] hull(Layer o) {
-        List<Integer> h = new ArrayList<>();
-        for (int i = 0; i < o.count(); i++) {
-            while (h.size() >= 2) {
-                int a = h.get(h.size() - 2);
-                int b = h.get(h.size() - 1);
-                // b lies on or above the chord from a to i: it is not on the lower hull.
-                double cross = (o.cost(b) - o.cost(a)) * (double) (o.error(i) - o.error(a))
-                        - (o.cost(i) - o.cost(a)) * (double) (o.error(b) - o.error(a));
-                if (cross <= 0) {
-                    h.removeLast();
-                } else {
-                    break;
-                }
-            }
-            h.add(i);
-        }
-        return h.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** A step along a layer's hull: its error saved per parameter. */
-    private record Segment(int layer, int hullIndex, double slope) {
-    }
-
-    /** Takes hull segments steepest first while they fit; a layer whose next segment does not fit stops there. */
-    private static long takeHullSegments(List<Layer> layers, int[] chosen, long spent, long budget) {
-        int[][] hulls = layers.stream().map(RankAllocation::hull).toArray(int[][]::new);
-        PriorityQueue<Segment> queue = new PriorityQueue<>((a, b) -> Double.compare(b.slope, a.slope));
-        for (int l = 0; l < layers.size(); l++) {
-            offer(queue, layers.get(l), hulls[l], l, 1);
-        }
-        while (!queue.isEmpty()) {
-            Segment s = queue.poll();
-            Layer o = layers.get(s.layer);
-            int to = hulls[s.layer][s.hullIndex];
-            long extra = o.cost(to) - o.cost(chosen[s.layer]);
-            if (spent + extra <= budget) {
-                spent += extra;
-                chosen[s.layer] = to;
-                offer(queue, o, hulls[s.layer], s.layer, s.hullIndex + 1);
-            }
-        }
-        return spent;
-    }
-
-    private static void offer(PriorityQueue<Segment> queue, Layer o, int[] hull, int layer, int index) {
-        if (index < hull.length) {
-            int from = hull[index - 1];
-            int to = hull[index];
-            double slope = (o.error(from) - o.error(to)) / (double) (o.cost(to) - o.cost(from));
-            queue.add(new Segment(layer, index, slope));
-        }
-    }
-
     /** Spends what is left: repeatedly raises the layer whose affordable option saves the most error. */
-    private static long fill(List<Layer> layers, int[] chosen, long spent, long budget) {
+    private static void fill(List<Layer> layers, int[] chosen, long spent, long budget) {
         while (true) {
             int best = -1;
             int bestOption = -1;
@@ -185,54 +171,10 @@ public final class RankAllocation {
                 }
             }
             if (best < 0) {
-                return spent;
+                return;
             }
             spent += layers.get(best).cost(bestOption) - layers.get(best).cost(chosen[best]);
             chosen[best] = bestOption;
-        }
-    }
-
-    /**
-     * Moves budget from one layer to another (each cheaper option of the one, the most the other can
-     * then afford) while that lowers the summed error.
-     */
-    private static void exchange(List<Layer> layers, int[] chosen, long spent, long budget) {
-        boolean improved = true;
-        for (int round = 0; improved && round < 1000; round++) {
-            improved = false;
-            double bestDelta = -1e-12 * Math.max(error(layers, chosen), Double.MIN_NORMAL);
-            int bestFrom = -1;
-            int bestFromOption = -1;
-            int bestTo = -1;
-            int bestToOption = -1;
-            for (int i = 0; i < layers.size(); i++) {
-                Layer a = layers.get(i);
-                for (int j = 0; j < layers.size(); j++) {
-                    if (i == j) {
-                        continue;
-                    }
-                    Layer b = layers.get(j);
-                    for (int option = 0; option < chosen[i]; option++) {
-                        long freed = a.cost(chosen[i]) - a.cost(option);
-                        int to = b.mostWithin(b.cost(chosen[j]) + budget - spent + freed);
-                        double delta = a.error(option) - a.error(chosen[i]) + b.error(to) - b.error(chosen[j]);
-                        if (delta < bestDelta) {
-                            bestDelta = delta;
-                            bestFrom = i;
-                            bestFromOption = option;
-                            bestTo = j;
-                            bestToOption = to;
-                        }
-                    }
-                }
-            }
-            if (bestFrom >= 0) {
-                spent += layers.get(bestFrom).cost(bestFromOption) - layers.get(bestFrom).cost(chosen[bestFrom])
-                        + layers.get(bestTo).cost(bestToOption) - layers.get(bestTo).cost(chosen[bestTo]);
-                chosen[bestFrom] = bestFromOption;
-                chosen[bestTo] = bestToOption;
-                improved = true;
-            }
         }
     }
 }

@@ -159,19 +159,24 @@ class LayerPlanTest {
         }
     }
 
+    /**
+     * From the SVD start (GER-IC), the dense layers above a compressed one still hold the original
+     * weights, far from what their new input wants, so the global stage has to move them to gain.
+     */
     @Test
     void theGlobalStageTrainsDenseLayers() {
         LayerRanks p = plan(4, LayerRanks.DENSE, LayerRanks.DENSE);
-        CompressionResult as = session.compress(MethodName.AS, p);
-        CompressionResult ger = session.compress(MethodName.GER, p);
-        String s = "seed " + seed + ": ger " + ger.outputRelError() + " as " + as.outputRelError();
+        CompressionResult lrd = session.compress(MethodName.LRD, p);
+        CompressionResult gerIc = session.compress(MethodName.GER_IC, p);
+        String s = "seed " + seed + ": ger-ic " + gerIc.outputRelError() + " lrd " + lrd.outputRelError();
         for (int l : new int[] {1, 2}) {
-            CompressedLayer.Dense a = (CompressedLayer.Dense) as.model().layers().get(l);
-            CompressedLayer.Dense g = (CompressedLayer.Dense) ger.model().layers().get(l);
-            assertTrue(Fixtures.relative(Fixtures.ejml(g.weight()), Fixtures.ejml(a.weight())) > 1e-5, "layer " + l + " moved; " + s);
+            CompressedLayer.Dense start = (CompressedLayer.Dense) lrd.model().layers().get(l);
+            CompressedLayer.Dense trained = (CompressedLayer.Dense) gerIc.model().layers().get(l);
+            assertTrue(Fixtures.relative(Fixtures.ejml(trained.weight()), Fixtures.ejml(start.weight())) > 1e-5,
+                    "layer " + l + " moved; " + s);
         }
-        assertTrue(ger.outputRelError() <= as.outputRelError() * (1 + 1e-5), s);
-        assertEquals(Fixtures.hostRelError(model, calib, ger.model().layers()), ger.outputRelError(), 1e-4, s);
+        assertTrue(gerIc.outputRelError() < lrd.outputRelError(), s);
+        assertEquals(Fixtures.hostRelError(model, calib, gerIc.model().layers()), gerIc.outputRelError(), 1e-4, s);
     }
 
     @Test

@@ -76,31 +76,6 @@ class RankAllocationTest {
     }
 
     @Test
-    void theHullIsConvexAndKeepsBothEnds() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
-        RankAllocation.Layer o = layer(r, false);
-        int[] hull = RankAllocation.hull(o);
-        assertEquals(0, hull[0], "seed " + seed);
-        assertEquals(o.count() - 1, hull[hull.length - 1], "seed " + seed);
-        for (int i = 2; i < hull.length; i++) {
-            double before = (o.error(hull[i - 2]) - o.error(hull[i - 1])) / (o.cost(hull[i - 1]) - o.cost(hull[i - 2]));
-            double after = (o.error(hull[i - 1]) - o.error(hull[i])) / (o.cost(hull[i]) - o.cost(hull[i - 1]));
-            assertTrue(after < before, "slopes fall along the hull; seed " + seed);
-        }
-        // Every option lies on or above the hull.
-        for (int option = 0; option < o.count(); option++) {
-            for (int i = 1; i < hull.length; i++) {
-                if (o.cost(option) >= o.cost(hull[i - 1]) && o.cost(option) <= o.cost(hull[i])) {
-                    double t = (double) (o.cost(option) - o.cost(hull[i - 1])) / (o.cost(hull[i]) - o.cost(hull[i - 1]));
-                    double line = (1 - t) * o.error(hull[i - 1]) + t * o.error(hull[i]);
-                    assertTrue(o.error(option) >= line * (1 - 1e-9) - 1e-12, "option " + option + " below the hull; seed " + seed);
-                }
-            }
-        }
-    }
-
-    @Test
     void aBudgetBelowRankOneEverywhereIsRefused() {
         List<RankAllocation.Layer> layers = List.of(new RankAllocation.Layer(10, 20, new double[] {3, 2, 1}, 0),
                 new RankAllocation.Layer(8, 8, new double[] {1, 0.5, 0.2}, 0));
@@ -109,6 +84,37 @@ class RankAllocationTest {
         // Exactly rank 1 everywhere fits; everything dense is the most there is.
         assertEquals(List.of(0, 0), toList(RankAllocation.allocate(layers, 46)));
         assertEquals(List.of(3, 3), toList(RankAllocation.allocate(layers, 200 + 64)));
+    }
+
+    /** Large layers, where the budget grid is coarser than one parameter: still fits, still near the best pair. */
+    @RepeatedTest(5)
+    void aCoarseGridStaysWithinTheBudgetAndNearTheBest() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        List<RankAllocation.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < 2; l++) {
+            int out = 500 + r.nextInt(1500);
+            int in = 500 + r.nextInt(1500);
+            double[] error = new double[RankRule.maxUsefulRank(out, in)];
+            double decay = 0.99 + 0.009 * r.nextDouble();
+            double tail = 0;
+            for (int k = error.length; k >= 1; k--) {
+                tail += Math.pow(decay, k) * (1 + 0.5 * r.nextDouble());
+                error[k - 1] = tail;
+            }
+            layers.add(new RankAllocation.Layer(out, in, error, 0));
+        }
+        long least = layers.get(0).cost(0) + layers.get(1).cost(0);
+        long most = layers.get(0).cost(layers.get(0).count() - 1) + layers.get(1).cost(layers.get(1).count() - 1);
+        long budget = least + (long) (r.nextDouble() * (most - least));
+        int[] chosen = RankAllocation.allocate(layers, budget);
+        long cost = layers.get(0).cost(chosen[0]) + layers.get(1).cost(chosen[1]);
+        double best = bruteForce(layers, budget, 0, 0);
+        double got = RankAllocation.error(layers, chosen);
+        String s = "seed " + seed + ", budget " + budget + ": " + got + " vs best " + best;
+        assertTrue(budget - least > RankAllocation.CELLS, s);
+        assertTrue(cost <= budget, s + ", cost " + cost);
+        assertTrue(got <= 1.02 * best + 1e-12, s);
     }
 
     private static List<Integer> toList(int[] a) {

@@ -72,26 +72,42 @@ class RateSearchTest {
         assertTrue(result.probes().stream().noneMatch(p -> p.rate() > steady && p.steady()), s);
         RateSearch.Probe top = result.byRate().getLast();
         assertTrue(RateSearch.diverged(result.initialLoss(), top.passLoss()), s);
-        // And it trains: far longer runs from the largest steady rate and from the best of a fine grid end close.
-        double found = finalLoss(h, w0, steady);
-        double best = Double.POSITIVE_INFINITY;
-        for (double lr = edge / 256; lr < edge; lr *= Math.pow(2, 0.25)) {
-            best = Math.min(best, finalLoss(h, w0, lr));
-        }
-        assertTrue(found <= 1e-6 * loss(h, w0) || found <= 1.05 * best, s + ": " + found + " vs " + best);
+        // And the stage, starting there, settles by its divergence guard on the rates of the grid just below
+        // the edge (within a factor of four: one grid step, and one more where the grid point is so close to
+        // the edge that it converges too slowly to pass the guard), where a quadratic's fastest rates lie.
+        double settled = settledRate(h, w0, result.chosen());
+        assertTrue(settled > edge / 4 && settled <= edge, s + ", settled " + settled);
     }
 
-    /** 200 steps, then the loss. */
-    private static double finalLoss(double[] h, double[] w0, double lr) {
+    /**
+     * The stage's schedule in miniature: 10 epochs of 20 steps; an epoch that ends above twice the
+     * starting loss (or not finite) is undone and redone at half the rate, at most 8 times. The rate
+     * it settles on.
+     */
+    private static double settledRate(double[] h, double[] w0, double lr) {
         double[] w = w0.clone();
         double[] v = new double[w.length];
-        for (int s = 0; s < 200; s++) {
-            for (int i = 0; i < w.length; i++) {
-                v[i] = MOMENTUM * v[i] + h[i] * w[i];
-                w[i] -= lr * v[i];
+        double start = loss(h, w0);
+        int halvings = 0;
+        for (int epoch = 0; epoch < 10; ) {
+            double[] savedW = w.clone();
+            double[] savedV = v.clone();
+            for (int s = 0; s < 20; s++) {
+                for (int i = 0; i < w.length; i++) {
+                    v[i] = MOMENTUM * v[i] + h[i] * w[i];
+                    w[i] -= lr * v[i];
+                }
             }
+            if (!(loss(h, w) <= GlobalStage.DIVERGENCE_FACTOR * start) && halvings < GlobalStage.MAX_HALVINGS) {
+                w = savedW;
+                v = savedV;
+                lr /= 2;
+                halvings++;
+                continue;
+            }
+            epoch++;
         }
-        return loss(h, w);
+        return lr;
     }
 
     @Test
