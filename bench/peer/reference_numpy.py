@@ -12,7 +12,7 @@ import trisolve as sl
 
 
 # ---------------------------------------------------------------------------------------------
-# AS: layer-wise nonlinear initialisation (GER.md, "AS")
+# AS: layer-wise nonlinear initialisation (docs/method.md, "AS")
 
 def relu_penalty(yp: np.ndarray, a: np.ndarray, lam: float) -> np.ndarray:
     """Step II: element-wise argmin_z (relu(a) - relu(z))^2 + lam (z - yp)^2 from its two candidates."""

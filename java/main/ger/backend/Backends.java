@@ -16,7 +16,7 @@ public final class Backends {
      * @param spec   the --backend value
      * @param notice told which backend auto took and why it passed over the others
      */
-    public static Backend open(String spec, Consumer<String> notice) {
+    public static Backend open(String spec, Consumer<AutoChoice> notice) {
         String s = spec.trim().toLowerCase();
         if (s.equals("java")) {
             return new JavaBackend();
@@ -46,20 +46,24 @@ public final class Backends {
      * The fastest backend present: CUDA, then OpenCL on a GPU, then java. OpenCL on a CPU (PoCL) is
      * passed over: the java backend is as fast there and does the factorisations itself anyway.
      */
-    private static Backend auto(Consumer<String> notice) {
+    private static Backend auto(Consumer<AutoChoice> notice) {
         CudaBackend.Probe cuda = CudaBackend.probe();
         if (cuda.available()) {
-            notice.accept("backend auto: cuda, " + cuda.detail());
+            notice.accept(new AutoChoice("backend auto: cuda", cuda.detail()));
             return new CudaBackend(0);
         }
         OpenClBackend.Probe opencl = OpenClBackend.probe();
         if (opencl.available() && opencl.gpu()) {
-            notice.accept("backend auto: opencl, " + opencl.detail() + " (no cuda: " + cuda.detail() + ")");
+            notice.accept(new AutoChoice("backend auto: opencl (no cuda)", opencl.detail() + "; no cuda: " + cuda.detail()));
             return OpenClBackend.open("opencl");
         }
-        notice.accept("backend auto: java (no cuda: " + cuda.detail() + "; no OpenCL GPU: "
-                + (opencl.available() ? "only " + opencl.detail() : opencl.detail()) + ")");
+        notice.accept(new AutoChoice("backend auto: java (no cuda, no OpenCL GPU)", "no cuda: " + cuda.detail()
+                + "; no OpenCL GPU: " + (opencl.available() ? "only " + opencl.detail() : opencl.detail())));
         return new JavaBackend();
+    }
+
+    /** What auto took, in a few words, and why it passed over the others, in full. */
+    public record AutoChoice(String summary, String reasons) {
     }
 
     private static int parseIndex(String spec, String text) {

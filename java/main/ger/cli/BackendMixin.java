@@ -3,10 +3,14 @@ package ger.cli;
 import ger.backend.Backend;
 import ger.backend.Backends;
 import ger.backend.cuda.CudaBackend;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** --backend, shared by every command that computes. */
+/** --backend and the verbosity, shared by every command that computes. */
 final class BackendMixin {
+    @Mixin
+    Verbosity verbosity;
+
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "NAME",
             description = "java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto (cuda, else OpenCL on a GPU, else java); default ${DEFAULT-VALUE}")
     String spec;
@@ -19,6 +23,6 @@ final class BackendMixin {
         if (tf32) {
             System.setProperty(CudaBackend.TF32_PROPERTY, "true");
         }
-        return Backends.open(spec, System.err::println);
+        return Backends.open(spec, verbosity.backendNotice());
     }
 }

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -97,7 +98,7 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("tf32", backend.tf32);
                 json.put("workload", wl);
-                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, new TerminalProgress())) {
+                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, backend.verbosity.progress())) {
                     LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)
                             : LayerRanks.parse(ranks, model, null, Set.of());
                     wl.put("ranks", plan.describe(model));
@@ -127,9 +128,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        print(json, phases);
+        print(json, phases, backend.verbosity);
         if (out != null) {
             Json.write(out, json);
+            backend.verbosity.line("wrote " + out);
         }
         return 0;
     }
@@ -207,19 +209,28 @@ final class BenchCommand implements Callable<Integer> {
         return dims;
     }
 
-    private static void print(Map<String, Object> json, List<Map<String, Object>> phases) {
-        System.out.println("ger bench on " + json.get("device") + " (" + json.get("backend") + "), workload " + json.get("workload"));
-        System.out.println("| phase | ms |\n|---|---:|");
+    private static void print(Map<String, Object> json, List<Map<String, Object>> phases, Verbosity say) {
+        StringBuilder b = new StringBuilder("ger bench on " + json.get("device") + " (" + json.get("backend") + "), workload "
+                + json.get("workload") + "\n| phase | ms |\n|---|---:|\n");
         for (Map<String, Object> p : phases) {
-            System.out.printf("| %s | %.1f |%n", p.get("name"), (Double) p.get("ms"));
+            b.append(String.format(Locale.ROOT, "| %s | %.1f |%n", p.get("name"), (Double) p.get("ms")));
         }
-        System.out.printf("output relative error: init %.5f, GER %.5f, LRD %.5f; settled lr %s%n",
-                json.get("output_rel_error_init"), json.get("output_rel_error"), json.get("output_rel_error_lrd"), json.get("lr"));
+        b.append(String.format(Locale.ROOT, "output relative error: init %.5f, GER %.5f, LRD %.5f; settled lr %.4g",
+                json.get("output_rel_error_init"), json.get("output_rel_error"), json.get("output_rel_error_lrd"), json.get("lr")));
+        if (json.get("roofline") instanceof Map<?, ?> r) {
+            b.append("\n\n| roofline, measured in this run | value |\n|---|---:|\n");
+            r.forEach((key, value) -> {
+                String name = key.toString();
+                String unit = name.endsWith("_tflops") ? " TFLOP/s" : name.endsWith("_gbps") ? " GB/s"
+                        : name.endsWith("_gflop") ? " GFLOP" : name.endsWith("_ms") ? " ms" : "";
+                String label = name.replaceAll("_(tflops|gbps|gflop|ms)$", "").replace('_', ' ');
+                b.append(value instanceof Double d ? String.format(Locale.ROOT, "| %s | %.4g%s |%n", label, d, unit)
+                        : "| " + label + " | " + value + unit + " |\n");
+            });
+        }
+        say.line(b.toString().stripTrailing());
         if (json.get("notes") instanceof List<?> notes) {
-            notes.forEach(n -> System.out.println("note: " + n));
-        }
-        if (json.get("roofline") != null) {
-            System.out.println("roofline: " + json.get("roofline"));
+            say.notes(notes.stream().map(Object::toString).toList(), null);
         }
     }
 

@@ -32,6 +32,9 @@ final class CompressCommand implements Callable<Integer> {
             description = "calibration rows (n x input features, .npy or IDX); no labels needed")
     Path calib;
 
+    @Option(names = "--calib-rows", paramLabel = "N", description = "use only the first N calibration rows (default: all)")
+    Integer calibRows;
+
     @Option(names = "--method", required = true, description = "lrd, as, ger-ic, ger, pq or bin")
     String method;
 
@@ -68,10 +71,12 @@ final class CompressCommand implements Callable<Integer> {
         }
         FcStack stack = model.load();
         RankMixin.Job job = ranks.job(m, stack, budget(stack));
-        Matrix x = Inputs.features(calib);
+        Matrix x = Inputs.firstRows(Inputs.features(calib), calibRows, calib, "--calib-rows");
+        String created = Inputs.missingFolders(out, report);
         long started = System.nanoTime();
+        Verbosity say = backend.verbosity;
         try (Backend b = backend.open();
-             CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), new TerminalProgress())) {
+             CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), say.progress())) {
             CompressionResult result = job.run(session, stack.depth());
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());
@@ -83,13 +88,15 @@ final class CompressCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            System.out.printf("%s: %s, compression rate %.2fx, output relative error %.4f on %d calibration rows, %.1f s on %s%n",
-                    out, job.describe(stack), result.model().compressionRate(), result.outputRelError(), x.rows(), seconds, b.name());
+            say.line(String.format(java.util.Locale.ROOT,
+                    "%s: %s, compression rate %.2fx, output relative error %.4f on %d calibration rows, %.1f s on %s%s",
+                    out, job.describe(stack), result.model().compressionRate(), result.outputRelError(), x.rows(), seconds,
+                    b.name(), created));
             if (result.allocation() != null) {
-                System.out.printf("ranks chosen: %s (predicted output relative error %.4f)%n",
-                        result.model().metadata().get("ranks"), result.allocation().predictedRelError());
+                say.line(String.format(java.util.Locale.ROOT, "ranks chosen: %s (predicted output relative error %.4f)",
+                        result.model().metadata().get("ranks"), result.allocation().predictedRelError()));
             }
-            result.notes().forEach(n -> System.out.println("note: " + n));
+            say.notes(result.notes(), report);
         }
         return 0;
     }

@@ -89,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
         try (Backend b = backend.open()) {
             FcStack stack = loadOrTrain(b, train, trainLabels, context);
             train.close();
-            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context);
+            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context, backend.verbosity);
         }
         return 0;
     }
@@ -116,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         System.err.println("no embedded model in this jar: training the MLP 784-1024-1024-10 first (ger train defaults)");
         context.put("model", "trained now by ger train defaults");
         return Trainer.train(b, new int[] {784, 1024, 1024, 10}, train, Idx.readLabels(trainLabels),
-                TrainOptions.defaults(), new TerminalProgress());
+                TrainOptions.defaults(), backend.verbosity.progress());
     }
 
     private Path dataFile(String name) {

@@ -24,6 +24,35 @@ final class Inputs {
         return isIdx(file) ? Idx.readLabels(file) : Npy.readLabels(file);
     }
 
+    /** The first n rows of x (all of them when n is null), refusing an n the file does not have. */
+    static Matrix firstRows(Matrix x, Integer n, Path file, String option) {
+        if (n == null || n == x.rows()) {
+            return x;
+        }
+        if (n < 1 || n > x.rows()) {
+            x.close();
+            throw GerException.inFile(file, option + " " + n + ": the file has " + x.rows() + " rows");
+        }
+        try (x) {
+            return x.rowRange(0, n);
+        }
+    }
+
+    /**
+     * The folders the outputs will create, as a suffix for the result line (" (created folder D)"), or
+     * "" when every output's folder exists: a mistyped path then shows where the files went.
+     */
+    static String missingFolders(Path... outputs) {
+        java.util.Set<Path> missing = new java.util.LinkedHashSet<>();
+        for (Path p : outputs) {
+            Path parent = p == null ? null : p.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                missing.add(parent);
+            }
+        }
+        return missing.isEmpty() ? "" : " (created folder " + String.join(", ", missing.stream().map(Path::toString).toList()) + ")";
+    }
+
     /** The --topk values as given, or else 1 and 5 where the model has that many outputs. */
     static int[] topK(int[] given, int outputs) {
         return given != null ? given : IntStream.of(1, 5).filter(k -> k <= outputs).toArray();

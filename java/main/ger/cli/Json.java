@@ -16,4 +16,12 @@ final class Json {
     static void write(Path file, Object value) {
         AtomicFiles.write(file, temp -> MAPPER.writeValue(temp.toFile(), value));
     }
+
+    static String text(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a report that Jackson cannot write: " + e.getMessage(), e);
+        }
+    }
 }

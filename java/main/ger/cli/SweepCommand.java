@@ -64,21 +64,24 @@ final class SweepCommand implements Callable<Integer> {
         context.put("calibration", calib + " (" + x.rows() + " rows)");
         context.put("evaluation", data + " (" + xv.rows() + " rows)");
         try (Backend b = backend.open()) {
-            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context);
+            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context, backend.verbosity);
         }
         return 0;
     }
 
     /** The sweep and its files; shared with the demo. */
     static void run(Backend b, FcStack stack, Matrix x, Matrix xv, int[] yv, SweepMixin s, Options o, Path out,
-                    Map<String, Object> context) {
+                    Map<String, Object> context, Verbosity say) {
         List<MethodName> methods = s.methods.stream().map(MethodName::parse).toList();
         SweepMixin.Grid grid = s.grid(stack);
         context.put("backend", b.name() + " (" + b.device() + ")");
-        context.put("options", o.toString());
+        context.put("options", o.described());
         long started = System.nanoTime();
         int[] ks = Inputs.topK(s.topk, stack.outputDim());
-        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), new TerminalProgress());
+        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), say.progress());
+        if (s.saveModels) {
+            sw.saveModelsTo(out.resolve("models"));
+        }
         try {
             SweepRow original = sw.original();
             List<SweepRow> rows = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
@@ -89,11 +92,11 @@ final class SweepCommand implements Callable<Integer> {
                     rows.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
                 }
             }
-            context.put("seconds", String.format("%.1f", (System.nanoTime() - started) / 1e9));
-            SweepWriter.write(out, ks, original, rows, context);
-            System.out.print(readQuietly(out.resolve("results.md")));
-            System.out.println("wrote " + out.resolve("results.csv") + ", results.json, results.md, rate_distortion.png/.svg"
-                    + (s.singleLayer ? ", single_layer.png/.svg" : ""));
+            context.put("seconds", Math.round((System.nanoTime() - started) / 1e8) / 10.0);
+            boolean replaced = Files.exists(out.resolve("results.json"));
+            List<String> written = SweepWriter.write(out, ks, original, rows, context);
+            say.detail(readQuietly(out.resolve("results.md")));
+            say.line((replaced ? "replaced the earlier results in " : "wrote ") + out + ": " + String.join(", ", written));
         } finally {
             sw.close();
         }
@@ -134,6 +137,10 @@ final class SweepCommand implements Callable<Integer> {
         @Option(names = "--topk", split = ",", paramLabel = "K,...",
                 description = "top-k errors to report (default 1,5; 1 alone for a model with fewer than 5 outputs)")
         int[] topk;
+
+        @Option(names = "--save-models", description = "also keep every job's compressed model, as OUT/models/<job>.safetensors "
+                + "(e.g. ger-k32.safetensors, ger-at-8x.safetensors)")
+        boolean saveModels;
 
         @Option(names = "--single-layer", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "also compress each layer alone, the others original (default ${DEFAULT-VALUE})")

@@ -41,6 +41,14 @@ final class TerminalProgress implements Progress {
         }
     }
 
+    @Override
+    public void result(String line) {
+        if (terminal) {
+            err.print("\r\u001b[K");
+        }
+        err.println(line);
+    }
+
     private void draw(String detail) {
         int filled = (int) (WIDTH * done / total);
         double seconds = (System.nanoTime() - started) / 1e9;

@@ -84,7 +84,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(epochs, lr, milestones, gamma, momentum, weightDecay, batch, seed);
         try (Backend b = backend.open()) {
             long started = System.nanoTime();
-            FcStack stack = Trainer.train(b, dims, x, y, o, new TerminalProgress());
+            FcStack stack = Trainer.train(b, dims, x, y, o, backend.verbosity.progress());
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveStack(out, stack, Map.of("trained_by", "ger train", "options", o.toString(), "version", Main.VERSION));
             System.out.printf("%s: MLP %s trained in %.1f s on %s%n", out, java.util.Arrays.toString(dims), seconds, b.name());

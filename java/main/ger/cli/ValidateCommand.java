@@ -51,6 +51,9 @@ final class ValidateCommand implements Callable<Integer> {
     @Mixin
     MethodOptionsMixin options;
 
+    @Mixin
+    Verbosity verbosity;
+
     /** A phase and its largest relative difference. */
     record Phase(String name, double difference) {
     }
@@ -63,8 +66,8 @@ final class ValidateCommand implements Callable<Integer> {
         Matrix x = Inputs.features(calib);
         Options o = options.toOptions();
         List<Phase> phases = new ArrayList<>();
-        try (Backend test = Backends.open(backend, System.err::println);
-             Backend ref = Backends.open(against, System.err::println)) {
+        try (Backend test = Backends.open(backend, verbosity.backendNotice());
+             Backend ref = Backends.open(against, verbosity.backendNotice())) {
             phases.add(new Phase("forward (original model)",
                     relativeDifference(Forward.forward(test, stack, x), Forward.forward(ref, stack, x))));
             List<RankMixin.Job> jobs = switch (m) {
@@ -89,15 +92,15 @@ final class ValidateCommand implements Callable<Integer> {
                             relativeDifference(Forward.forward(test, ra.model(), x), Forward.forward(ref, rb.model(), x))));
                 }
             }
-            System.out.println("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", "
+            verbosity.line("validate " + test.name() + " (" + test.device() + ") against " + ref.name() + ", "
                     + job.describe(stack) + ", " + x.rows() + " calibration rows");
         }
         double worst = 0;
         for (Phase p : phases) {
-            System.out.printf("%-60s %.3e%n", p.name(), p.difference());
+            verbosity.line(String.format(java.util.Locale.ROOT, "%-60s %.3e", p.name(), p.difference()));
             worst = Math.max(worst, Double.isNaN(p.difference()) ? Double.POSITIVE_INFINITY : p.difference());
         }
-        System.out.println("max relative difference: " + worst);
+        verbosity.line(String.format(java.util.Locale.ROOT, "max relative difference: %.3e", worst));
         return worst <= tolerance ? 0 : 1;
     }
 

@@ -3,7 +3,9 @@ package ger.method;
 import ger.GerException;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every knob of the methods, with the defaults of docs/method.md. Immutable; change one with the
@@ -76,6 +78,34 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
     /** Whether the global stage finds its learning rate. */
     public boolean findsLr() {
         return lr == FIND_LR;
+    }
+
+    /**
+     * The options as a user gives them, keyed by the CLI's option names (the schedule as
+     * "0.01x25,1x25", the rate "auto" when found), for the JSON and markdown outputs.
+     */
+    public Map<String, Object> described() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("schedule", schedule.stream().map(st -> formatNumber(st.lambda()) + "x" + st.iterations())
+                .collect(java.util.stream.Collectors.joining(",")));
+        m.put("ridge", ridge);
+        m.put("eigen_solver", eigenSolver.name().toLowerCase(java.util.Locale.ROOT));
+        m.put("epochs", epochs);
+        m.put("lr", findsLr() ? "auto" : lr);
+        m.put("momentum", momentum);
+        m.put("weight_decay", weightDecay);
+        m.put("batch", batch);
+        m.put("lr_halving_epochs", lrHalvingEpochs);
+        m.put("beta", beta);
+        m.put("pq_centroids", pqCentroids);
+        m.put("pq_iterations", pqIterations);
+        m.put("seed", seed);
+        m.put("stream_rows", streamRows == STREAM_AUTO ? "auto" : streamRows);
+        return m;
+    }
+
+    private static String formatNumber(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** "0.01x25,1x25" -> [(0.01, 25), (1, 25)]. */

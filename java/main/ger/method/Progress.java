@@ -24,4 +24,8 @@ public interface Progress {
 
     /** The phase ended. */
     void done();
+
+    /** A finished job's one-line result (a sweep point); nothing by default. */
+    default void result(String line) {
+    }
 }

@@ -4,6 +4,7 @@ import ger.GerException;
 import ger.backend.Backend;
 import ger.eval.Evaluation;
 import ger.eval.Evaluator;
+import ger.io.ModelFiles;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.LayerRanks;
@@ -15,6 +16,7 @@ import ger.model.CompressedModel;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +42,7 @@ public final class Sweep {
     private final Progress progress;
     /** Layers every job of the sweep (the single-layer study aside) leaves with their original weights. */
     private final Set<Integer> kept;
+    private Path modelsDir;
 
     public Sweep(Backend backend, FcStack model, Matrix calib, Matrix evalX, int[] evalY, int[] ks, Options options,
                  Set<Integer> kept, Progress progress) {
@@ -120,14 +123,27 @@ public final class Sweep {
                 Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
                 // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
                 double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
-                System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
-                        rate, ks[0], e.topkError()[0], e.outputRelError(), seconds);
+                progress.result(String.format(Locale.ROOT, "%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs",
+                        label, rate, ks[0], e.topkError()[0], e.outputRelError(), seconds));
+                if (modelsDir != null) {
+                    ModelFiles.saveCompressed(modelsDir.resolve(fileName(label)), compressed);
+                }
                 return new SweepRow(study, m.cliName(), knob, compressed.metadata().get("ranks"), budgetRate, rate,
                         e.topkError(), e.outputRelError(), r.outputRelError(),
                         r.allocation() == null ? null : r.allocation().predictedRelError(), r.phaseSeconds(), seconds,
                         r.notes());
             }
         }
+    }
+
+    /** Keeps each job's compressed model in dir, named after the job (e.g. ger-k32.safetensors). */
+    public void saveModelsTo(Path dir) {
+        modelsDir = dir;
+    }
+
+    static String fileName(String label) {
+        return label.toLowerCase(Locale.ROOT).replace("=", "").replaceAll("[^a-z0-9.]+", "-").replaceAll("^-|-$", "")
+                + ".safetensors";
     }
 
     public void close() {

@@ -23,10 +23,16 @@ public final class SweepWriter {
     private SweepWriter() {
     }
 
-    public static void write(Path dir, int[] ks, SweepRow original, List<SweepRow> rows, Map<String, Object> context) {
+    /** The files a sweep may write; those a run does not write are removed, so no stale file stays beside new ones. */
+    static final List<String> FILES = List.of("results.csv", "results.md", "results.json", "rate_distortion.png",
+            "rate_distortion.svg", "single_layer.png", "single_layer.svg");
+
+    /** Writes the sweep's files into dir and returns their names. */
+    public static List<String> write(Path dir, int[] ks, SweepRow original, List<SweepRow> rows, Map<String, Object> context) {
         List<SweepRow> all = new ArrayList<>();
         all.add(original);
         all.addAll(rows);
+        List<String> written = new ArrayList<>(List.of("results.csv", "results.md", "results.json"));
         AtomicFiles.write(dir.resolve("results.csv"), t -> Files.writeString(t, csv(ks, all), StandardCharsets.UTF_8));
         AtomicFiles.write(dir.resolve("results.md"), t -> Files.writeString(t, markdown(ks, all, context), StandardCharsets.UTF_8));
         Map<String, Object> json = new LinkedHashMap<>(context);
@@ -38,12 +44,24 @@ public final class SweepWriter {
         new Chart("compression rate of the FC weights (log scale)", yLabel)
                 .panel(new Chart.Panel("all FC layers compressed", series(rows, "all"), original.topkError()[0]))
                 .write(dir, "rate_distortion");
+        written.addAll(List.of("rate_distortion.png", "rate_distortion.svg"));
         List<String> layers = rows.stream().map(SweepRow::study).filter(s -> !s.equals("all")).distinct().toList();
         if (!layers.isEmpty()) {
             Chart single = new Chart("compression rate of that layer (log scale)", yLabel);
             layers.forEach(l -> single.panel(new Chart.Panel(l + " alone", series(rows, l), original.topkError()[0])));
             single.write(dir, "single_layer");
+            written.addAll(List.of("single_layer.png", "single_layer.svg"));
         }
+        for (String f : FILES) {
+            if (!written.contains(f)) {
+                try {
+                    Files.deleteIfExists(dir.resolve(f));
+                } catch (java.io.IOException e) {
+                    throw ger.GerException.inFile(dir.resolve(f), "a stale file of an earlier sweep could not be removed: " + e.getMessage());
+                }
+            }
+        }
+        return written;
     }
 
     private static Map<String, List<Chart.Point>> series(List<SweepRow> rows, String study) {
@@ -116,7 +134,9 @@ public final class SweepWriter {
 
     static String markdown(int[] ks, List<SweepRow> rows, Map<String, Object> context) {
         StringBuilder b = new StringBuilder("# Rate-distortion sweep\n\n");
-        context.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
+        context.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v instanceof Map<?, ?> m
+                ? m.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "))
+                : v).append('\n'));
         b.append("\n| study | method | knob | rate |");
         for (int k : ks) {
             b.append(" top-").append(k).append(" error |");

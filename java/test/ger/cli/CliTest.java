@@ -251,6 +251,78 @@ class CliTest {
         assertEquals(hostRelError(c, evalX), Double.parseDouble(m.group(1)), 1e-4, what);
     }
 
+    @Test
+    void evalJsonCarriesTheSameNumbers() throws Exception {
+        Path compressed = dir.resolve("eval-json.safetensors");
+        assertEquals(0, cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(),
+                "--method", "lrd", "--rank", "2", "--out", compressed.toString())).code());
+        Path report = dir.resolve("eval.json");
+        String[] eval = {"eval", "--backend", "java", "--model", model.toString(), "--compressed", compressed.toString(),
+                "--data", evalFile.toString(), "--labels", labelFile.toString()};
+        Run lines = cli(eval);
+        Run json = cli(Stream.concat(Stream.of(eval), Stream.of("--json", "--report", report.toString())).toArray(String[]::new));
+        String what = seedNote(json);
+        assertEquals(0, json.code(), what);
+        JsonNode printed = new ObjectMapper().readTree(json.out());
+        assertEquals(printed, new ObjectMapper().readTree(report.toFile()), what);
+        double[] small = topErrors(lines.out().lines().filter(l -> l.startsWith(compressed.toString())).findFirst().orElseThrow());
+        assertEquals(small[0], printed.get("compressed").get("error").get("top1").asDouble(), 5e-5, what);
+        assertEquals(small[1], printed.get("compressed").get("error").get("top5").asDouble(), 5e-5, what);
+        assertEquals(0.0, printed.get("original").get("error").get("top1").asDouble(), what);
+        Matcher m = Pattern.compile("output relative error: ([0-9.eE+-]+)").matcher(lines.out());
+        assertTrue(m.find(), what);
+        assertEquals(Double.parseDouble(m.group(1)), printed.get("output_rel_error").asDouble(), 1e-6, what);
+        assertEquals(evalY.length, printed.get("rows").asInt(), what);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // what is printed
+
+    @Test
+    void quietPrintsNothingVerbosePrintsTheNotesAndTheDefaultCountsThem() throws Exception {
+        Path report = dir.resolve("notes.json");
+        String[] job = fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--method", "ger",
+                "--rank", "3", "--out", dir.resolve("notes.safetensors").toString(), "--report", report.toString());
+        Run normal = cli(job);
+        String what = seedNote(normal);
+        assertEquals(0, normal.code(), what);
+        List<String> notes = new ArrayList<>();
+        new ObjectMapper().readTree(report.toFile()).get("notes").forEach(n -> notes.add(n.asText()));
+        assertTrue(!notes.isEmpty(), what);
+        assertTrue(normal.out().lines().noneMatch(l -> l.startsWith("note: ")), what);
+        assertTrue(normal.out().contains(notes.size() + (notes.size() == 1 ? " note in " : " notes in ") + report), what);
+
+        Run verbose = cli(Stream.concat(Stream.of(job), Stream.of("--verbose")).toArray(String[]::new));
+        assertEquals(notes.stream().map(n -> "note: " + n).toList(),
+                verbose.out().lines().filter(l -> l.startsWith("note: ")).toList(), seedNote(verbose));
+
+        Run quiet = cli(Stream.concat(Stream.of(job), Stream.of("--quiet")).toArray(String[]::new));
+        assertEquals(0, quiet.code(), seedNote(quiet));
+        assertEquals("", quiet.out() + quiet.err(), seedNote(quiet));
+
+        Run both = cli(Stream.concat(Stream.of(job), Stream.of("--quiet", "--verbose")).toArray(String[]::new));
+        assertEquals(2, both.code(), seedNote(both));
+    }
+
+    @Test
+    void calibRowsTakesTheFirstRowsAndANewFolderIsNamed() throws Exception {
+        Path folder = dir.resolve("new-" + seed);
+        Path report = folder.resolve("r.json");
+        Run run = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows", "120",
+                "--method", "lrd", "--rank", "2", "--out", folder.resolve("c.safetensors").toString(), "--report", report.toString()));
+        String what = seedNote(run);
+        assertEquals(0, run.code(), what);
+        assertTrue(run.out().contains("on 120 calibration rows") && run.out().contains("(created folder " + folder + ")"), what);
+        assertEquals(120, new ObjectMapper().readTree(report.toFile()).get("calibration_rows").asInt(), what);
+        Run again = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows", "120",
+                "--method", "lrd", "--rank", "2", "--out", folder.resolve("c.safetensors").toString()));
+        assertTrue(!again.out().contains("created folder"), seedNote(again));
+        Run tooMany = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows",
+                Integer.toString(calib.rows() + 1), "--method", "lrd", "--rank", "2", "--out", dir.resolve("x.safetensors").toString()));
+        assertEquals(2, tooMany.code(), seedNote(tooMany));
+        assertTrue(tooMany.err().contains(calibFile.toString()) && tooMany.err().contains(calib.rows() + " rows"), seedNote(tooMany));
+    }
+
     private static double[] topErrors(String line) {
         Matcher m = Pattern.compile("top-1 error ([0-9.]+) top-5 error ([0-9.]+)").matcher(line);
         assertTrue(m.find(), line);
@@ -335,7 +407,8 @@ class CliTest {
         ChartFiles.assertPngDrawn(sweep.resolve("single_layer.png"));
         ChartFiles.assertSvgParses(sweep.resolve("rate_distortion.svg"));
         ChartFiles.assertSvgParses(sweep.resolve("single_layer.svg"));
-        assertTrue(run.out().contains("# Rate-distortion sweep"), what);
+        assertTrue(Files.readString(sweep.resolve("results.md")).contains("# Rate-distortion sweep"), what);
+        assertTrue(run.out().startsWith("wrote " + sweep), what);
 
         List<String> lines = Files.readAllLines(sweep.resolve("results.csv"));
         List<String> header = List.of(lines.getFirst().split(","));
@@ -436,6 +509,26 @@ class CliTest {
             }
         }
         return (double) original / stored;
+    }
+
+    @Test
+    void aSweepRerunReplacesItsFilesAndLeavesNoStaleOnesAndSavesModels() throws Exception {
+        Path sweep = dir.resolve("rerun-" + seed);
+        String[] common = fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(),
+                "--data", evalFile.toString(), "--labels", labelFile.toString(), "--out", sweep.toString(),
+                "--methods", "lrd,pq", "--ranks", "2", "--pq-dims", "2");
+        Run first = cli(Stream.concat(Stream.of(common), Stream.of("--single-layer-ranks", "2")).toArray(String[]::new));
+        assertEquals(0, first.code(), seedNote(first));
+        assertTrue(Files.isRegularFile(sweep.resolve("single_layer.png")), seedNote(first));
+        Run second = cli(Stream.concat(Stream.of(common), Stream.of("--no-single-layer", "--save-models")).toArray(String[]::new));
+        String what = seedNote(second);
+        assertEquals(0, second.code(), what);
+        assertTrue(second.out().startsWith("replaced the earlier results in " + sweep), what);
+        assertTrue(!Files.exists(sweep.resolve("single_layer.png")) && !Files.exists(sweep.resolve("single_layer.svg")), what);
+        for (String name : List.of("lrd-k2.safetensors", "pq-s2.safetensors")) {
+            CompressedModel c = ModelFiles.loadCompressed(sweep.resolve("models").resolve(name));
+            assertEquals(name.substring(0, name.indexOf('-')), c.metadata().get("method"), what);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------

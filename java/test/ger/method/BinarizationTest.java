@@ -60,7 +60,7 @@ class BinarizationTest {
         long bits = (long) out * 8 * ((in + 7) / 8) + 32L * out; // whole bytes per row + a scale per row
         assertEquals(bits, bin.storedWeightBits(), "seed " + seed);
         assertEquals(32.0 * out * in / bits, bin.rate(), 1e-12, "seed " + seed);
-        // GER.md: a little under 32x on fc7-like shapes
+        // docs/method.md: a little under 32x on fc7-like shapes
         double fc7 = 32.0 * 4096 * 4096 / (4096L * 4096 + 32L * 4096);
         assertTrue(fc7 > 31 && fc7 < 32);
     }

@@ -55,7 +55,7 @@ class ProductQuantizationTest {
             int n = shape[1];
             DenseLayer layer = gaussianLayer("fc", m, n, random);
             for (int s : new int[] {1, 2, 4, 8}) {
-                // GER.md: fp32 codebooks of 256 centroids per sub-space, an 8-bit code per row and sub-space
+                // docs/method.md: fp32 codebooks of 256 centroids per sub-space, an 8-bit code per row and sub-space
                 long bits = 32L * 256 * n + 8L * m * n / s;
                 double rate = 32.0 * m * n / (32.0 * 256 * n + 8.0 * m * n / s);
                 CompressedLayer c = ProductQuantization.compress(layer, s, 256, 20, seed);
