@@ -13,12 +13,13 @@ import sys
 import numpy as np
 
 
-def pq_weight(codebooks, codes):
+def pq_weight(codebooks, codes, inputs):
     """Dense out x in weight of a PQ layer: codebooks groups x centroids x s (fp32), codes out x groups
-    (u8); row i's columns g*s .. g*s+s-1 are codebook g's entry codes[i, g]."""
+    (u8); row i's columns g*s .. g*s+s-1 are codebook g's entry codes[i, g]. When in is not a multiple
+    of s the last sub-space is narrower (its codebook padded with zeros): the first `inputs` columns."""
     groups = codebooks.shape[0]
     sub = codebooks[np.arange(groups)[None, :], codes.astype(np.intp)]   # out x groups x s
-    return sub.reshape(codes.shape[0], -1).astype(np.float32)
+    return sub.reshape(codes.shape[0], -1)[:, :inputs].astype(np.float32)
 
 
 def bin_weight(signs, scales, inputs):
@@ -31,11 +32,12 @@ def bin_weight(signs, scales, inputs):
 def layer_weights(tensors, metadata, name):
     """The (weight, bias) pairs of the nn.Linear layers that stand for layer name, in order: bias None
     for a low-rank layer's Q. tensors: name -> NumPy array as safetensors stores them; metadata: the
-    file's __metadata__ (BIN needs layer.<name>.in)."""
+    file's __metadata__ (PQ and BIN need layer.<name>.in)."""
     if f"{name}.0.weight" in tensors:
         return [(tensors[f"{name}.0.weight"], None), (tensors[f"{name}.1.weight"], tensors[f"{name}.1.bias"])]
     if f"{name}.pq_codebooks" in tensors:
-        weight = pq_weight(tensors[f"{name}.pq_codebooks"], tensors[f"{name}.pq_codes"])
+        weight = pq_weight(tensors[f"{name}.pq_codebooks"], tensors[f"{name}.pq_codes"],
+                           int(metadata[f"layer.{name}.in"]))
     elif f"{name}.bin_signs" in tensors:
         weight = bin_weight(tensors[f"{name}.bin_signs"], tensors[f"{name}.bin_scales"],
                             int(metadata[f"layer.{name}.in"]))

@@ -5,6 +5,7 @@ import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.LayerRanks;
 import ger.method.MethodName;
+import ger.method.RankRule;
 import ger.model.FcStack;
 import picocli.CommandLine.Option;
 
@@ -76,6 +77,14 @@ final class RankMixin {
         }
         if (rank == null) {
             throw new GerException("--method " + m + " needs --rank K, --ranks LAYER:K,... or a size budget (--rate R, --params N)");
+        }
+        boolean shrinksOne = IntStream.range(0, model.depth()).filter(l -> !kept.contains(l))
+                .anyMatch(l -> rank <= RankRule.maxUsefulRank(model.layer(l).out(), model.layer(l).in()));
+        if (!shrinksOne) {
+            throw new GerException("--rank " + rank + " shrinks no layer: the largest ranks that do are "
+                    + IntStream.range(0, model.depth()).filter(l -> !kept.contains(l))
+                    .mapToObj(l -> model.layer(l).name() + " " + RankRule.maxUsefulRank(model.layer(l).out(), model.layer(l).in()))
+                    .collect(Collectors.joining(", ")));
         }
         return new Job(m, rank, null, null, kept);
     }

@@ -218,6 +218,15 @@ public final class CompressionSession implements AutoCloseable {
         RateSearch.Result lrSearch = null;
         Set<Integer> selected = IntStream.range(0, model.depth()).filter(l -> plan.of(l) != LayerRanks.KEEP).boxed()
                 .collect(Collectors.toSet());
+        if (method == MethodName.AS || method == MethodName.GER) {
+            for (int l : new java.util.TreeSet<>(selected)) {
+                if (x.rows() < model.layer(l).in()) {
+                    notes.add(String.format(Locale.ROOT, "%s: %d calibration rows for %d inputs span at most %d of its input "
+                            + "directions; the ridge (%.3g of the Gram's mean diagonal) settles the rest, more rows fit better",
+                            model.layer(l).name(), x.rows(), model.layer(l).in(), x.rows(), options.ridge()));
+                }
+            }
+        }
         List<CompressedLayer> layers = switch (method) {
             case LRD, GER_IC -> lrdLayers(plan, notes, phases);
             case AS, GER -> asLayers(plan, notes, phases);

@@ -4,7 +4,7 @@ package ger.method;
  * When a rank-k factorisation of an out x in layer is worth storing (docs/method.md, "Compressed
  * form and compression rate"): only when k <= min(out, in) and k (out + in) < out in.
  */
-final class RankRule {
+public final class RankRule {
     private RankRule() {
     }
 
@@ -26,7 +26,7 @@ final class RankRule {
     }
 
     /** The largest rank at which the layer still shrinks (0 when none does). */
-    static int maxUsefulRank(int out, int in) {
+    public static int maxUsefulRank(int out, int in) {
         long k = ((long) out * in - 1) / ((long) out + in);
         return (int) Math.min(k, Math.min(out, in));
     }

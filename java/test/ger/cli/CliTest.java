@@ -317,6 +317,9 @@ class CliTest {
         Run again = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows", "120",
                 "--method", "lrd", "--rank", "2", "--out", folder.resolve("c.safetensors").toString()));
         assertTrue(!again.out().contains("created folder"), seedNote(again));
+        Run few = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows", "20",
+                "--method", "as", "--rank", "2", "--out", folder.resolve("few.safetensors").toString(), "--verbose"));
+        assertTrue(few.out().contains("note: fc1: 20 calibration rows for " + DIMS[0] + " inputs"), seedNote(few));
         Run tooMany = cli(fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows",
                 Integer.toString(calib.rows() + 1), "--method", "lrd", "--rank", "2", "--out", dir.resolve("x.safetensors").toString()));
         assertEquals(2, tooMany.code(), seedNote(tooMany));
@@ -688,6 +691,8 @@ class CliTest {
     @Test
     void badRankAndMethod() throws Exception {
         compressFails(List.of("--rank", "0"), "--rank", "0");
+        compressFails(List.of("--rank", "5000"), "--rank 5000 shrinks no layer", stack.layer(0).name() + " "
+                + ger.method.RankRule.maxUsefulRank(stack.layer(0).out(), stack.layer(0).in()));
         compressFails(Arrays.asList("--rank", null), "--rank", "ger");
         compressFails(List.of("--method", "svd"), "svd", "lrd, as, ger-ic, ger, pq, bin");
         compressFails(Arrays.asList("--method", "pq", "--rank", null, "--pq-dim", "0"), "--pq-dim", "0");
