@@ -30,19 +30,23 @@ export PATH=/usr/local/cuda/bin:$PATH
 
 say() { echo "$*" | tee -a "$LOG"; }
 
-# step NAME LIMIT_S LOGFILE COMMAND...: runs under timeout, appends rc and seconds to run.log
-# Steps past DEADLINE seconds are skipped, so that the files written so far still come back in time.
-DEADLINE=${DEADLINE:-500}
+# step NAME LIMIT_S LOGFILE COMMAND...: runs under timeout, appends rc and seconds to run.log.
+# The whole script ends by itself END seconds after it starts (default 330: under 6 minutes, so that a
+# rerun fits in the device time): each step's limit is cut to what is left before END less a margin
+# for the kill and the results, and a step that would get under 20 s is skipped.
+END=${END:-330}
+MARGIN=15
 step() {
   local name=$1 limit=$2 log=$3
   shift 3
-  if [ "$SECONDS" -ge "$DEADLINE" ]; then
-    say "step $name: skipped (past the ${DEADLINE} s deadline)"
+  local left=$((END - MARGIN - SECONDS))
+  if [ "$left" -lt 20 ]; then
+    say "step $name: skipped (${left} s left before the ${END} s end)"
     return 0
   fi
-  [ $((SECONDS + limit)) -gt $((DEADLINE + 60)) ] && limit=$((DEADLINE + 60 - SECONDS))
+  [ "$limit" -gt "$left" ] && limit=$left
   local start=$SECONDS
-  timeout -k 10 "$limit" "$@" >> "$log" 2>&1
+  timeout -k 5 "$limit" "$@" >> "$log" 2>&1
   local rc=$?
   say "step $name: rc=$rc in $((SECONDS - start)) s$([ $rc -eq 124 ] && echo ' (TIMED OUT)')"
   return $rc
@@ -51,7 +55,9 @@ step() {
 say "== unpack"
 rm -rf "$D"
 tar -C /tmp -xzf .dist/ger-device.tgz || { say "cannot unpack .dist/ger-device.tgz (run bench/device/pack.sh and carry it)"; exit 2; }
-JAVA=("$D/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g)
+JAVA=("$D/runtime/bin/java" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx8g
+      "-Dger.commit=$(cat "$D/COMMIT")")
+say "commit $(cat "$D/COMMIT")"
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 

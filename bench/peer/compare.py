@@ -53,6 +53,7 @@ def merge(ger, peer):
     roof.update(ger.get("roofline") or {})
     return {
         "date": datetime.date.today().isoformat(),
+        "commit": ger.get("commit"),
         "device": ger.get("device") or peer.get("device"),
         "peer_device": peer.get("device"),
         "workload": ger["workload"],
@@ -82,7 +83,7 @@ def fmt(v, digits=1):
 
 def table(m):
     w = m["workload"]
-    lines = [f"GPU benchmark, {m['date']}, {m['device']}: workload {w.get('name')} n={w.get('n')} "
+    lines = [f"GPU benchmark, {m['date']}, {m['device']}, commit {m.get('commit') or 'unknown'}: workload {w.get('name')} n={w.get('n')} "
              f"k={w.get('rank')} seed={w.get('seed')}", ""]
     if m["workload_mismatch"]:
         lines += ["**workloads differ:** " + "; ".join(m["workload_mismatch"]), ""]

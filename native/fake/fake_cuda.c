@@ -39,7 +39,14 @@ int cuDriverGetVersion(int* v) { *v = 13000; return 0; }
 int cuDeviceGetCount(int* n) { *n = 1; return 0; }
 int cuDeviceGet(int* d, int ordinal) { *d = ordinal; return ordinal == 0 ? 0 : 101; }
 int cuDeviceGetName(char* name, int len, int dev) { (void)dev; strncpy(name, "Fake GPU", len); return 0; }
-int cuDeviceGetAttribute(int* v, int attr, int dev) { (void)dev; *v = attr == 75 ? 9 : 0; return 0; }
+// Compute capability 9.0 and 132 SMs, as an H100/H200.
+int cuDeviceGetAttribute(int* v, int attr, int dev) { (void)dev; *v = attr == 75 ? 9 : attr == 16 ? 132 : 0; return 0; }
+int cuOccupancyMaxActiveBlocksPerMultiprocessor(int* blocks, void* f, int block_size, size_t shared) {
+    (void)shared;
+    if (f == 0 || block_size < 1 || block_size > 1024) return 1;
+    *blocks = 2048 / block_size < 6 ? 2048 / block_size : 6;
+    return 0;
+}
 int cuDevicePrimaryCtxRetain(void** ctx, int dev) { (void)dev; *ctx = handle(0x1000); return 0; }
 int cuDevicePrimaryCtxRelease_v2(int dev) { (void)dev; return 0; }
 int cuCtxSetCurrent(void* ctx) { return ctx == handle(0x1000) ? 0 : 201; }
@@ -52,6 +59,10 @@ int cuEventSynchronize(void* e) { (void)e; return 0; }
 int cuEventElapsedTime_v2(float* ms, void* a, void* b) { (void)a; (void)b; *ms = 1.5f; return 0; }
 int cuEventDestroy_v2(void* e) { (void)e; return 0; }
 
+// A pool that never releases, as ger sets it: it reserves up to the high-water mark of live bytes.
+static uint64_t used_bytes;
+static uint64_t reserved_bytes;
+
 int cuMemAllocAsync(uint64_t* p, size_t bytes, void* s) {
     (void)s;
     if (bytes == 0) {
@@ -62,6 +73,8 @@ int cuMemAllocAsync(uint64_t* p, size_t bytes, void* s) {
             base[i] = (uintptr_t)calloc(1, bytes);
             length[i] = bytes;
             *p = base[i];
+            used_bytes += bytes;
+            if (used_bytes > reserved_bytes) reserved_bytes = used_bytes;
             return 0;
         }
     }
@@ -74,15 +87,22 @@ int cuMemFreeAsync(uint64_t p, void* s) {
         if (base[i] == p) {
             free((void*)p);
             base[i] = 0;
+            used_bytes -= length[i];
             return 0;
         }
     }
     return 1; // not a live allocation: a double free
 }
 
-int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = (size_t)3 << 30; *total = (size_t)4 << 30; return 0; }
+// The device has 3 GiB free before ger; what the pool reserves is used as cuMemGetInfo sees it.
+int cuMemGetInfo_v2(size_t* free_bytes, size_t* total) { *free_bytes = ((size_t)3 << 30) - reserved_bytes; *total = (size_t)4 << 30; return 0; }
 int cuDeviceGetDefaultMemPool(void** pool, int dev) { (void)dev; *pool = handle(0x4000); return 0; }
 int cuMemPoolSetAttribute(void* pool, int attr, void* value) { (void)value; return pool == handle(0x4000) && attr == 4 ? 0 : 1; }
+int cuMemPoolGetAttribute(void* pool, int attr, void* value) {
+    if (pool != handle(0x4000) || (attr != 5 && attr != 7)) return 1;
+    *(uint64_t*)value = attr == 5 ? reserved_bytes : used_bytes;
+    return 0;
+}
 
 int cuMemcpyHtoDAsync_v2(uint64_t dst, const void* src, size_t bytes, void* s) {
     (void)s;

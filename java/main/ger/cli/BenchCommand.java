@@ -74,6 +74,8 @@ final class BenchCommand implements Callable<Integer> {
             json.put("backend", b.name());
             json.put("device", b.device());
             json.put("date", Instant.now().toString());
+            // bench/device/run.sh passes the commit pack.sh packed, so every recorded result names its code.
+            json.put("commit", System.getProperty("ger.commit"));
             long start = System.nanoTime();
             try (Workload w = Workload.generate(b, workload, n, workloadSeed)) {
                 phase(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);

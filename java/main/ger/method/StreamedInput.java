@@ -3,6 +3,8 @@ package ger.method;
 import ger.backend.Backend;
 import ger.backend.Tensor;
 
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A layer's input held in host memory and streamed through the device a chunk at a time: a first
@@ -88,15 +90,21 @@ final class StreamedInput extends LayerInput {
         Pass(Rows preActivation) {
             this.preActivation = preActivation;
             int dOut = preActivation.cols();
-            g = DeviceOps.zeros(b, rows.cols(), dOut);
-            zSum = DeviceOps.zeros(b, 1, dOut);
-            part = b.allocate(1, dOut);
-            forEachCentredChunk((from, yc) -> {
-                try (Tensor a = b.allocate(yc.rows(), dOut)) {
-                    preActivation.read(from, a);
-                    accumulate(yc, a);
-                }
-            });
+            List<Tensor> made = new ArrayList<>();
+            try {
+                made.add(g = DeviceOps.zeros(b, rows.cols(), dOut));
+                made.add(zSum = DeviceOps.zeros(b, 1, dOut));
+                made.add(part = b.allocate(1, dOut));
+                forEachCentredChunk((from, yc) -> {
+                    try (Tensor a = b.allocate(yc.rows(), dOut)) {
+                        preActivation.read(from, a);
+                        accumulate(yc, a);
+                    }
+                });
+            } catch (RuntimeException e) {
+                made.forEach(Tensor::close); // the pass is not returned, so nothing else would free them
+                throw e;
+            }
         }
 
         /** G += yc^T z and zSum += the column sums of z. */

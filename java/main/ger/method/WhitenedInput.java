@@ -154,7 +154,12 @@ final class WhitenedInput extends LayerInput {
         Pass(Tensor preActivation) {
             this.preActivation = preActivation;
             this.z = DeviceOps.copy(b, preActivation);
-            this.yPrime = b.allocate(z.rows(), z.cols());
+            try {
+                this.yPrime = b.allocate(z.rows(), z.cols());
+            } catch (RuntimeException e) {
+                z.close();
+                throw e;
+            }
         }
 
         public As.Factors stepOne(TopEigenvectors eigen) {

@@ -22,6 +22,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,6 +66,9 @@ public final class CudaBackend implements Backend {
     private final String deviceName;
     private final int ccMajor;
     private final int ccMinor;
+    private final int multiprocessors;
+    /** Per *_partials kernel: the blocks the whole GPU holds at once, its grid's cap (one wave). */
+    private final Map<Kernel, Integer> residentBlocks = new EnumMap<>(Kernel.class);
     private final boolean tf32;
     private final Set<CudaTensor> open = ConcurrentHashMap.newKeySet();
     private int device;
@@ -108,6 +113,7 @@ public final class CudaBackend implements Backend {
         deviceName = driver.deviceName(device);
         ccMajor = driver.deviceAttribute(Driver.ATTRIBUTE_CC_MAJOR, device);
         ccMinor = driver.deviceAttribute(Driver.ATTRIBUTE_CC_MINOR, device);
+        multiprocessors = driver.deviceAttribute(Driver.ATTRIBUTE_MULTIPROCESSORS, device);
         context = driver.primaryContextRetain(device);
         try {
             current();
@@ -254,7 +260,9 @@ public final class CudaBackend implements Backend {
 
     /** Launches a *_partials kernel over n elements into the partials buffer; returns its block count. */
     private int launchPartials(Kernel kernel, long n, Object... leading) {
-        Launch geometry = Launch.partials(n);
+        int resident = residentBlocks.computeIfAbsent(kernel,
+                k -> multiprocessors * kernels.residentBlocksPerMultiprocessor(k, Launch.BLOCK));
+        Launch geometry = Launch.partials(n, resident);
         Object[] args = Arrays.copyOf(leading, leading.length + 1);
         args[leading.length] = partials();
         launch(kernel, geometry, args);
@@ -341,7 +349,10 @@ public final class CudaBackend implements Backend {
     @Override
     public long freeMemory() {
         current();
-        return driver.freeMemory();
+        // Frees are stream-ordered: only after a sync are they back in the pool, which keeps what it
+        // reserved (POOL_KEEP_BYTES), so its idle bytes count as free though cuMemGetInfo calls them used.
+        driver.streamSynchronize(stream);
+        return driver.freeMemory() + driver.poolIdleBytes(device);
     }
 
     @Override
@@ -619,9 +630,12 @@ public final class CudaBackend implements Backend {
         current();
         Launch slices = Launch.columnSums(x.rows(), x.cols());
         long partials = driver.memAllocAsync(8L * slices.gridY() * Math.max(1, x.cols()), stream);
-        launch(Kernel.COLUMN_SUMS, slices, ptr(x), x.rows(), x.cols(), Launch.sliceRows(x.rows(), slices), partials);
-        launch(Kernel.COLUMN_SUMS_FINISH, Launch.strided(x.cols()), partials, slices.gridY(), x.cols(), scale, ptr(sums));
-        driver.memFreeAsync(partials, stream);
+        try {
+            launch(Kernel.COLUMN_SUMS, slices, ptr(x), x.rows(), x.cols(), Launch.sliceRows(x.rows(), slices), partials);
+            launch(Kernel.COLUMN_SUMS_FINISH, Launch.strided(x.cols()), partials, slices.gridY(), x.cols(), scale, ptr(sums));
+        } finally {
+            driver.memFreeAsync(partials, stream);
+        }
     }
 
     @Override

@@ -41,6 +41,8 @@ public final class Driver {
     private final MethodHandle cuMemFreeAsync;
     private final MethodHandle cuDeviceGetDefaultMemPool;
     private final MethodHandle cuMemPoolSetAttribute;
+    private final MethodHandle cuMemPoolGetAttribute;
+    private final MethodHandle cuOccupancyMaxActiveBlocksPerMultiprocessor;
     private final MethodHandle cuMemcpyHtoDAsync;
     private final MethodHandle cuMemcpyDtoHAsync;
     private final MethodHandle cuMemcpyDtoDAsync;
@@ -57,6 +59,7 @@ public final class Driver {
         cuDeviceGet = b.status("cuDeviceGet", PTR, INT);
         cuDeviceGetName = b.status("cuDeviceGetName", PTR, INT, INT);
         cuDeviceGetAttribute = b.status("cuDeviceGetAttribute", PTR, INT, INT);
+        cuOccupancyMaxActiveBlocksPerMultiprocessor = b.status("cuOccupancyMaxActiveBlocksPerMultiprocessor", PTR, PTR, INT, LONG);
         cuDevicePrimaryCtxRetain = b.status("cuDevicePrimaryCtxRetain", PTR, INT);
         cuDevicePrimaryCtxRelease = b.status("cuDevicePrimaryCtxRelease_v2", INT);
         cuCtxSetCurrent = b.status("cuCtxSetCurrent", PTR);
@@ -75,6 +78,7 @@ public final class Driver {
         cuMemFreeAsync = b.status("cuMemFreeAsync", LONG, PTR);
         cuDeviceGetDefaultMemPool = b.status("cuDeviceGetDefaultMemPool", PTR, INT);
         cuMemPoolSetAttribute = b.status("cuMemPoolSetAttribute", PTR, INT, PTR);
+        cuMemPoolGetAttribute = b.status("cuMemPoolGetAttribute", PTR, INT, PTR);
         cuMemcpyHtoDAsync = b.status("cuMemcpyHtoDAsync_v2", LONG, PTR, LONG, PTR);
         cuMemcpyDtoHAsync = b.status("cuMemcpyDtoHAsync_v2", PTR, LONG, LONG, PTR);
         cuMemcpyDtoDAsync = b.status("cuMemcpyDtoDAsync_v2", LONG, LONG, LONG, PTR);
@@ -161,6 +165,23 @@ public final class Driver {
     /** CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR / _MINOR. */
     public static final int ATTRIBUTE_CC_MAJOR = 75;
     public static final int ATTRIBUTE_CC_MINOR = 76;
+    /** CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT. */
+    public static final int ATTRIBUTE_MULTIPROCESSORS = 16;
+
+    /**
+     * {@code CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *numBlocks, CUfunction func,
+     * int blockSize, size_t dynamicSMemSize)}: how many blocks of the kernel one SM holds at once.
+     */
+    public int residentBlocksPerMultiprocessor(MemorySegment function, int blockSize) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(INT);
+            check((int) cuOccupancyMaxActiveBlocksPerMultiprocessor.invokeExact(out, function, blockSize, 0L),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+            return out.get(INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
 
     /** {@code CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)} */
     public int deviceAttribute(int attribute, int device) {
@@ -308,6 +329,31 @@ public final class Driver {
 
     /** CUmemPool_attribute CU_MEMPOOL_ATTR_RELEASE_THRESHOLD (value: cuuint64_t bytes). */
     private static final int MEMPOOL_ATTR_RELEASE_THRESHOLD = 4;
+    /** CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT: the bytes the pool holds from the device. */
+    private static final int MEMPOOL_ATTR_RESERVED_MEM_CURRENT = 5;
+    /** CU_MEMPOOL_ATTR_USED_MEM_CURRENT: the bytes of the pool's live allocations. */
+    private static final int MEMPOOL_ATTR_USED_MEM_CURRENT = 7;
+
+    /**
+     * The bytes the device's default pool holds but no live allocation uses, from
+     * {@code cuMemPoolGetAttribute} RESERVED_MEM_CURRENT minus USED_MEM_CURRENT: free for the next
+     * allocation though cuMemGetInfo counts them as used.
+     */
+    public long poolIdleBytes(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pool = arena.allocate(PTR);
+            check((int) cuDeviceGetDefaultMemPool.invokeExact(pool, device), "cuDeviceGetDefaultMemPool");
+            MemorySegment reserved = arena.allocate(LONG);
+            MemorySegment used = arena.allocate(LONG);
+            check((int) cuMemPoolGetAttribute.invokeExact(pool.get(PTR, 0), MEMPOOL_ATTR_RESERVED_MEM_CURRENT, reserved),
+                    "cuMemPoolGetAttribute");
+            check((int) cuMemPoolGetAttribute.invokeExact(pool.get(PTR, 0), MEMPOOL_ATTR_USED_MEM_CURRENT, used),
+                    "cuMemPoolGetAttribute");
+            return Math.max(0, reserved.get(LONG, 0) - used.get(LONG, 0));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
 
     /**
      * {@code CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool_out, CUdevice dev)}, then

@@ -97,9 +97,18 @@ public final class KernelModule implements AutoCloseable {
         return origin;
     }
 
+    /** The blocks of {@code blockSize} threads of {@code kernel} that one SM holds at once (its occupancy). */
+    public int residentBlocksPerMultiprocessor(Kernel kernel, int blockSize) {
+        return driver.residentBlocksPerMultiprocessor(function(kernel), blockSize);
+    }
+
+    private MemorySegment function(Kernel kernel) {
+        return functions.computeIfAbsent(kernel, k -> driver.moduleGetFunction(module, k.symbol()));
+    }
+
     /** Queues {@code kernel} on {@code stream}; {@code args} as {@link Kernel#parameters()} says. */
     public void launch(Kernel kernel, Launch geometry, MemorySegment stream, Object... args) {
-        MemorySegment function = functions.computeIfAbsent(kernel, k -> driver.moduleGetFunction(module, k.symbol()));
+        MemorySegment function = function(kernel);
         try (Arena arena = Arena.ofConfined()) {
             driver.launch(function, kernel.symbol(), geometry, stream, KernelArgs.pack(kernel, args, arena));
         }

@@ -33,9 +33,14 @@ public record Launch(int gridX, int gridY, int blockX, int blockY) {
         return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, MAX_STRIDED_BLOCKS), 1, BLOCK, 1);
     }
 
-    /** A *_partials reduction over n elements: at most {@link #MAX_PARTIALS} blocks, one partial each. */
-    public static Launch partials(long n) {
-        return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, MAX_PARTIALS), 1, BLOCK, 1);
+    /**
+     * A *_partials reduction over n elements: one partial per block, at most {@link #MAX_PARTIALS}
+     * blocks and at most {@code resident} (the blocks of this kernel the GPU holds at once), so the
+     * grid-stride loop runs in one wave: a second, partial wave would run on an idle GPU.
+     */
+    public static Launch partials(long n, int resident) {
+        int cap = Math.clamp(resident, 1, MAX_PARTIALS);
+        return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, cap), 1, BLOCK, 1);
     }
 
     /** One block of {@link #BLOCK} threads (sum_partials, trace_sum). */

@@ -29,8 +29,11 @@ class LaunchTest {
 
     @Test
     void partialsFitTheirBuffer() {
-        assertEquals(Launch.MAX_PARTIALS, Launch.partials(1L << 33).gridX());
-        assertEquals(3, Launch.partials(2 * 256 + 1).gridX());
+        assertEquals(Launch.MAX_PARTIALS, Launch.partials(1L << 33, 1 << 20).gridX());
+        assertEquals(3, Launch.partials(2 * 256 + 1, 792).gridX());
+        // relu_penalty on an H200: 6 resident blocks on each of 132 SMs, one wave of 792, not 1024.
+        assertEquals(792, Launch.partials(1L << 33, 6 * 132).gridX());
+        assertEquals(1, Launch.partials(1L << 33, 0).gridX());
         assertEquals(Launch.BLOCK, Launch.singleBlock().blockX());
     }
 

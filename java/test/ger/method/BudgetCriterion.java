@@ -1,0 +1,92 @@
+package ger.method;
+
+import ger.backend.Backend;
+import ger.backend.java.JavaBackend;
+import ger.bench.Workload;
+import ger.io.Idx;
+import ger.io.ModelFiles;
+import ger.model.CompressedModel;
+import ger.model.FcStack;
+import ger.tensor.Matrix;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The size budget's criterion (bench/results/budget.md): at each rate R, each method with ranks chosen
+ * under R's budget against the same method at the cheapest uniform rank whose rate is at most R (so
+ * the uniform model stores at least as many weights); prints the calibration rows' output errors.
+ *
+ * <pre>
+ * java ... ger.method.BudgetCriterion demo MODEL.safetensors FASHION_MNIST_DIR lrd,as,ger 12,16,24,32,48 [schedule] [epochs]
+ * java ... ger.method.BudgetCriterion vgg19 N lrd 10,16,32 [schedule] [epochs]
+ * </pre>
+ */
+public final class BudgetCriterion {
+    private BudgetCriterion() {
+    }
+
+    public static void main(String[] args) {
+        boolean demo = args[0].equals("demo");
+        FcStack model;
+        Matrix calib;
+        int next;
+        if (demo) {
+            model = ModelFiles.loadStack(Path.of(args[1]), null);
+            try (Matrix train = Idx.readImages(Path.of(args[2]).resolve("train-images-idx3-ubyte.gz"))) {
+                calib = train.rowRange(0, 10_000);
+            }
+            next = 3;
+        } else {
+            Workload w = Workload.of(args[0], Integer.parseInt(args[1]), 42);
+            model = w.model();
+            calib = w.calib();
+            next = 2;
+        }
+        List<MethodName> methods = Arrays.stream(args[next].split(",")).map(MethodName::parse).toList();
+        List<Double> rates = Arrays.stream(args[next + 1].split(",")).map(Double::parseDouble).toList();
+        String schedule = args.length > next + 2 ? args[next + 2] : "0.01x25,1x25";
+        int epochs = args.length > next + 3 ? Integer.parseInt(args[next + 3]) : 20;
+        Options options = Options.defaults().withSchedule(Options.parseSchedule(schedule))
+                .withGlobal(epochs, Options.FIND_LR, 256, 0);
+        System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d global epochs, lr found%n%n",
+                args[0], calib.rows(), schedule, epochs);
+        System.out.println("| method | rate R | budgeted ranks | budgeted rate | budgeted error | uniform k | uniform rate "
+                + "| uniform error | budgeted / uniform |");
+        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        Backend b = new JavaBackend();
+        try (CompressionSession session = new CompressionSession(b, model, calib, options, Progress.NONE)) {
+            for (MethodName m : methods) {
+                for (double rate : rates) {
+                    int k = cheapestUniformRankAtMost(model, rate);
+                    CompressionResult budgeted = session.compressWithin(m, RankAllocation.weightsForRate(model, rate), Set.of());
+                    CompressionResult uniform = session.compress(m, k);
+                    try (CompressedModel bm = budgeted.model(); CompressedModel um = uniform.model()) {
+                        System.out.printf(Locale.ROOT, "| %s | %.4g | %s | %.2f | %.5f | %d | %.2f | %.5f | %.3f |%n", m, rate,
+                                bm.metadata().get("ranks"), bm.compressionRate(), budgeted.outputRelError(), k,
+                                um.compressionRate(), uniform.outputRelError(),
+                                budgeted.outputRelError() / uniform.outputRelError());
+                    }
+                }
+            }
+        }
+    }
+
+    /** The smallest uniform rank whose compression rate is at most rate (it stores at least R's budget). */
+    private static int cheapestUniformRankAtMost(FcStack model, double rate) {
+        for (int k = 1; ; k++) {
+            long stored = 0;
+            for (int l = 0; l < model.depth(); l++) {
+                int out = model.layer(l).out();
+                int in = model.layer(l).in();
+                stored += RankRule.staysDense(k, out, in) ? (long) out * in : (long) k * (out + in);
+            }
+            if ((double) model.weightCount() / stored <= rate) {
+                return k;
+            }
+        }
+    }
+}
