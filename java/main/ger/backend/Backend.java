@@ -83,7 +83,10 @@ public interface Backend extends AutoCloseable {
      */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
-    /** The Gram matrix c = x^T x + beta c; x n x d, c d x d, both triangles written. */
+    /**
+     * The Gram matrix c = x^T x + beta c; x n x d, c d x d, both triangles written. When beta != 0, c
+     * must be symmetric (a backend may read one triangle of it).
+     */
     void gram(Tensor x, float beta, Tensor c);
 
     /** y = alpha x + y, element-wise, same shapes. */

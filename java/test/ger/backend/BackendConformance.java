@@ -353,14 +353,20 @@ public abstract class BackendConformance {
     @Test
     void gram() {
         Draw r = Draw.fresh();
-        for (int[] nd : new int[][] {{41, 23}, {7, 37}, {1, 13}, {29, 1}, {67, 301}}) {
+        for (int[] nd : new int[][] {{41, 23}, {7, 37}, {1, 13}, {29, 1}, {67, 301}, {1000, 97}}) {
             Matrix x = gaussian(r, nd[0], nd[1]);
             double[][] xtx = mul(t(d(x)), d(x));
             Tensor c = poisoned(nd[1], nd[1]);
             backend().gram(up(x), 0f, c);
             assertClose(xtx, down(c), tolerance(), r.tag("gram " + x.shape() + " beta=0"));
 
+            // The contract: c symmetric when beta != 0 (a blocked Gram accumulates into one).
             Matrix c0 = gaussian(r, nd[1], nd[1]);
+            for (int i = 0; i < nd[1]; i++) {
+                for (int j = 0; j < i; j++) {
+                    c0.set(i, j, c0.get(j, i));
+                }
+            }
             Tensor c1 = up(c0);
             backend().gram(up(x), 0.5f, c1);
             assertClose(scaled(xtx, 1, d(c0), 0.5), down(c1), tolerance(), r.tag("gram " + x.shape() + " beta=0.5"));
@@ -674,7 +680,8 @@ public abstract class BackendConformance {
     @Test
     void columnMeansAndSums() {
         Draw r = Draw.fresh();
-        for (int[] shape : new int[][] {{37, 53}, {1, 11}, {301, 1}}) {
+        // 1000 x 97: several row slices on CUDA (64 rows and up each) and a ragged last block of columns.
+        for (int[] shape : new int[][] {{37, 53}, {1, 11}, {301, 1}, {1000, 97}}) {
             Matrix x = gaussian(r, shape[0], shape[1]);
             for (int j = 0; j < shape[1]; j++) {
                 x.set(0, j, x.get(0, j) + 3); // keep the sums away from zero

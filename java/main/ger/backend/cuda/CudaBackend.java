@@ -444,12 +444,10 @@ public final class CudaBackend implements Backend {
     public void gram(Tensor x, float beta, Tensor c) {
         int d = x.cols();
         Shapes.require("gram", "c", c, d, d);
-        if (beta != 0f) {
-            gemm(true, false, 1f, x, x, beta, c);
-            return;
-        }
         current();
-        cublas.ssyrk(ColumnMajor.SYRK_UPLO, ColumnMajor.OP_N, d, x.rows(), 1f, ptr(x), Math.max(1, d), 0f, ptr(c), Math.max(1, d));
+        // SYRK (half a GEMM's flops) updates one triangle: c is symmetric on entry, so beta times that
+        // triangle plus X^T X's, mirrored, is the whole beta c + X^T X (the blocked Gram's accumulation).
+        cublas.ssyrk(ColumnMajor.SYRK_UPLO, ColumnMajor.OP_N, d, x.rows(), 1f, ptr(x), Math.max(1, d), beta, ptr(c), Math.max(1, d));
         launch(Kernel.MIRROR_UPPER_TO_LOWER, Launch.strided(c.size()), ptr(c), d);
     }
 

@@ -3,7 +3,7 @@ package ger.backend.cuda.internal;
 /**
  * Every kernel in kernels/cuda, by its extern "C" name, with its parameter list as one letter per
  * parameter: p = device pointer (pass a Long address), u = unsigned long long (Long), i = int
- * (Integer), f = float (Float). KernelSignatureTest checks these against the .cu sources.
+ * (Integer), f = float (Float). KernelSourcesTest checks these against the .cu sources.
  */
 public enum Kernel {
     SUM_PARTIALS("sum_partials", "pipi"),
