@@ -15,13 +15,14 @@ final class BackendMixin {
             description = "java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto (cuda, else OpenCL on a GPU, else java); default ${DEFAULT-VALUE}")
     String spec;
 
-    @Option(names = "--tf32", description = "let cuBLAS use TF32 tensor cores on the cuda backend (faster GEMMs, "
-            + "about 1e-3 relative error; the report's output error shows what it cost)")
-    boolean tf32;
+    @Option(names = "--gemm", paramLabel = "P", description = "the cuda backend's GEMM precision: fp32 (default), "
+            + "3xtf32 (TF32 tensor cores on split operands, about fp32's accuracy) or tf32 (fastest, about 1e-3 "
+            + "relative error; the report's output error shows what it cost)")
+    String gemm;
 
     Backend open() {
-        if (tf32) {
-            System.setProperty(CudaBackend.TF32_PROPERTY, "true");
+        if (gemm != null) {
+            System.setProperty(CudaBackend.GEMM_PROPERTY, CudaBackend.GemmPrecision.parse(gemm).cliName());
         }
         return Backends.open(spec, verbosity.backendNotice());
     }

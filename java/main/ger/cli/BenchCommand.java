@@ -1,6 +1,7 @@
 package ger.cli;
 
 import ger.backend.Backend;
+import ger.backend.cuda.CudaBackend;
 import ger.backend.ProfilingBackend;
 import ger.backend.Tensor;
 import ger.bench.Workload;
@@ -98,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("batch", o.batch());
                 wl.put("lr", o.findsLr() ? "auto" : o.lr());
                 wl.put("weight_decay", o.weightDecay());
-                wl.put("tf32", backend.tf32);
+                wl.put("gemm", b.name().equals("cuda") ? System.getProperty(CudaBackend.GEMM_PROPERTY, "fp32") : "fp32");
                 json.put("workload", wl);
                 try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, backend.verbosity.progress())) {
                     LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)

@@ -39,14 +39,46 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Row-major tensors meet column-major libraries through {@link ColumnMajor}, which transposes the
  * equations rather than the data. Gram matrices use cublasSsyrk (half the flops of a GEMM) and a
- * mirror kernel when beta = 0, and a GEMM otherwise (so a non-symmetric c is honoured exactly).
- * Optional TF32 tensor-core math for the GEMMs: the constructor flag or -D{@value #TF32_PROPERTY}=true.
+ * mirror kernel.
+ * The GEMMs' precision ({@link GemmPrecision}): the constructor's or -D{@value #GEMM_PROPERTY}=fp32|3xtf32|tf32.
  *
  * <p>The context is the device's primary context, made current on whichever thread calls in.
  */
 public final class CudaBackend implements Backend {
-    /** System property: TF32 tensor-core math for cuBLAS when "true". */
-    public static final String TF32_PROPERTY = "ger.cuda.tf32";
+    /** System property: the GEMMs' precision, fp32 (default), 3xtf32 or tf32 ({@link GemmPrecision}). */
+    public static final String GEMM_PROPERTY = "ger.cuda.gemm";
+
+    /** How the GEMMs use the tensor cores. */
+    public enum GemmPrecision {
+        /** cuBLAS fp32 GEMMs (no tensor cores). */
+        FP32("fp32"),
+        /**
+         * Each operand split into a TF32 part and a TF32 remainder (kernels/cuda/tf32_split.cu), the
+         * three significant products on TF32 tensor cores summed in fp32: about fp32's accuracy.
+         */
+        TF32X3("3xtf32"),
+        /** TF32 tensor cores: 10 mantissa bits in, about 1e-3 relative error. */
+        TF32("tf32");
+
+        private final String cliName;
+
+        GemmPrecision(String cliName) {
+            this.cliName = cliName;
+        }
+
+        public String cliName() {
+            return cliName;
+        }
+
+        public static GemmPrecision parse(String text) {
+            for (GemmPrecision p : values()) {
+                if (p.cliName.equalsIgnoreCase(text.strip())) {
+                    return p;
+                }
+            }
+            throw new GerException("unknown GEMM precision '" + text + "' (expected fp32, 3xtf32 or tf32)");
+        }
+    }
     /** Freed pool memory the backend keeps for reuse instead of returning it to the OS at each sync. */
     private static final long POOL_KEEP_BYTES = Long.MAX_VALUE;
 
@@ -69,7 +101,7 @@ public final class CudaBackend implements Backend {
     private final int multiprocessors;
     /** Per *_partials kernel: the blocks the whole GPU holds at once, its grid's cap (one wave). */
     private final Map<Kernel, Integer> residentBlocks = new EnumMap<>(Kernel.class);
-    private final boolean tf32;
+    private final GemmPrecision precision;
     private final Set<CudaTensor> open = ConcurrentHashMap.newKeySet();
     private int device;
     private MemorySegment context;
@@ -83,27 +115,27 @@ public final class CudaBackend implements Backend {
     private int intBufferCapacity;
     private boolean closed;
 
-    /** Device 0, TF32 as -D{@value #TF32_PROPERTY} says (off by default). */
+    /** Device 0, the GEMM precision as -D{@value #GEMM_PROPERTY} says (fp32 by default). */
     public CudaBackend() {
         this(0);
     }
 
-    /** The device of this ordinal, TF32 as -D{@value #TF32_PROPERTY} says. */
+    /** The device of this ordinal, the GEMM precision as -D{@value #GEMM_PROPERTY} says. */
     public CudaBackend(int ordinal) {
-        this(ordinal, Boolean.getBoolean(TF32_PROPERTY));
+        this(ordinal, GemmPrecision.parse(System.getProperty(GEMM_PROPERTY, "fp32")));
     }
 
     /**
      * The device of this ordinal (0-based, as cuDeviceGet numbers them).
      *
-     * @param tf32 let cuBLAS use TF32 tensor cores for float GEMMs (about 8x faster on H100, ~1e-3 relative error)
+     * @param precision how the GEMMs use the tensor cores
      * @throws CudaException when the driver, cuBLAS, cuSOLVER or the kernels cannot be loaded
      * @throws GerException when there is no device of that ordinal
      */
-    public CudaBackend(int ordinal, boolean tf32) {
+    public CudaBackend(int ordinal, GemmPrecision precision) {
         this.driver = Driver.get();
         this.ordinal = ordinal;
-        this.tf32 = tf32;
+        this.precision = precision;
         driver.init();
         int count = driver.deviceCount();
         if (ordinal < 0 || ordinal >= count) {
@@ -119,7 +151,7 @@ public final class CudaBackend implements Backend {
             current();
             stream = driver.streamCreate(0);
             driver.setPoolReleaseThreshold(device, POOL_KEEP_BYTES);
-            cublas = new Cublas(stream, tf32);
+            cublas = new Cublas(stream, precision == GemmPrecision.TF32);
             cusolver = new Cusolver(stream);
             kernels = KernelModule.load(driver, ccMajor, ccMinor);
             scratch = driver.memAllocAsync(8L * (Launch.MAX_PARTIALS + 2), stream);
@@ -176,12 +208,11 @@ public final class CudaBackend implements Backend {
 
     /** The device ordinal and its compute capability, e.g. "0, sm_90". */
     public String deviceDetails() {
-        return ordinal + ", sm_" + ccMajor + ccMinor + (tf32 ? ", TF32" : "") + ", kernels from " + kernels.origin();
+        return ordinal + ", sm_" + ccMajor + ccMinor + ", GEMMs " + precision.cliName() + ", kernels from " + kernels.origin();
     }
 
-    /** Whether cuBLAS may use TF32 tensor cores. */
-    public boolean tf32() {
-        return tf32;
+    public GemmPrecision precision() {
+        return precision;
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -437,7 +468,24 @@ public final class CudaBackend implements Backend {
         int[] mnk = Shapes.gemm(a, transA, b, transB, c);
         current();
         ColumnMajor.Gemm g = ColumnMajor.Gemm.rowMajor(transA, transB, mnk[0], mnk[1], mnk[2], a.cols(), b.cols());
-        cublas.sgemm(g, alpha, ptr(b), ptr(a), beta, ptr(c)); // swapped: see ColumnMajor.Gemm
+        if (precision != GemmPrecision.TF32X3) {
+            cublas.sgemm(g, alpha, ptr(b), ptr(a), beta, ptr(c)); // swapped: see ColumnMajor.Gemm
+            return;
+        }
+        try (CudaTensor aHi = allocate(a.rows(), a.cols()); CudaTensor aLo = allocate(a.rows(), a.cols());
+             CudaTensor bHi = allocate(b.rows(), b.cols()); CudaTensor bLo = allocate(b.rows(), b.cols())) {
+            launch(Kernel.TF32_SPLIT, Launch.strided(a.size()), ptr(a), ptr(aHi), ptr(aLo), a.size());
+            launch(Kernel.TF32_SPLIT, Launch.strided(b.size()), ptr(b), ptr(bHi), ptr(bLo), b.size());
+            cublas.tensorCores(true);
+            try {
+                // The small terms first, so that they are not lost against the large one.
+                cublas.sgemm(g, alpha, ptr(bLo), ptr(aHi), beta, ptr(c));
+                cublas.sgemm(g, alpha, ptr(bHi), ptr(aLo), 1f, ptr(c));
+                cublas.sgemm(g, alpha, ptr(bHi), ptr(aHi), 1f, ptr(c));
+            } finally {
+                cublas.tensorCores(false);
+            }
+        }
     }
 
     @Override

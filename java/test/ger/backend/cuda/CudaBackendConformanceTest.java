@@ -11,15 +11,14 @@ import org.junit.jupiter.api.BeforeEach;
 class CudaBackendConformanceTest extends BackendConformance {
     private CudaBackend backend;
 
-    /** Whether cuBLAS may use TF32 tensor cores. */
-    boolean tf32() {
-        return false;
+    CudaBackend.GemmPrecision precision() {
+        return CudaBackend.GemmPrecision.FP32;
     }
 
     @BeforeAll
     void open() {
         if (CudaBackend.available()) {
-            backend = new CudaBackend(0, tf32());
+            backend = new CudaBackend(0, precision());
             System.out.println("conformance on " + backend);
         }
     }

@@ -3,8 +3,8 @@ package ger.backend.cuda;
 /** The conformance suite with TF32 tensor-core GEMMs: 10 mantissa bits, so a looser tolerance. */
 class CudaBackendTf32ConformanceTest extends CudaBackendConformanceTest {
     @Override
-    boolean tf32() {
-        return true;
+    CudaBackend.GemmPrecision precision() {
+        return CudaBackend.GemmPrecision.TF32;
     }
 
     @Override

@@ -70,7 +70,7 @@ class FakeCudaTest {
                     SymbolLookup.libraryLookup(Path.of(System.getProperty("ger.cuda.libs"), "libcuda.so.1"), Arena.global())
                             .find("fake_outstanding").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT));
             Random r = new Random(7);
-            try (CudaBackend b = new CudaBackend(0, true)) {
+            try (CudaBackend b = new CudaBackend(0, CudaBackend.GemmPrecision.TF32X3)) {
                 check(b.name().equals("cuda") && b.device().equals("Fake GPU"), b.toString());
                 // The backend's scratch is the only live allocation; a large tensor freed goes back to the pool,
                 // which keeps it: still free for ger though cuMemGetInfo counts it as used.
@@ -80,7 +80,7 @@ class FakeCudaTest {
                 check(b.freeMemory() == before - 4096L * 4096 * Float.BYTES, "free memory with 64 MiB live: " + b.freeMemory());
                 big.close();
                 check(b.freeMemory() == before, "free memory after the 64 MiB went back to the pool: " + b.freeMemory());
-                check(b.deviceDetails().contains("sm_90") && b.deviceDetails().contains("TF32"), b.deviceDetails());
+                check(b.deviceDetails().contains("sm_90") && b.deviceDetails().contains("GEMMs 3xtf32"), b.deviceDetails());
                 Matrix host = Matrix.zeros(37, 53);
                 for (long i = 0; i < host.size(); i++) {
                     host.setFlat(i, r.nextFloat());

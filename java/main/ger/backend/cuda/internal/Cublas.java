@@ -23,6 +23,7 @@ public final class Cublas implements AutoCloseable {
     public static final int TF32_TENSOR_OP_MATH = 3;
 
     private static Bindings bindings;
+    private final int defaultMath;
 
     private record Bindings(MethodHandle create, MethodHandle destroy, MethodHandle setStream, MethodHandle setMathMode,
                             MethodHandle sgemm, MethodHandle ssyrk, MethodHandle strsm) {
@@ -59,13 +60,27 @@ public final class Cublas implements AutoCloseable {
      * {@code cublasSetMathMode(cublasHandle_t, cublasMath_t)}.
      */
     public Cublas(MemorySegment stream, boolean tf32) {
+        this.defaultMath = tf32 ? TF32_TENSOR_OP_MATH : DEFAULT_MATH;
         this.b = bindings();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(PTR);
             check((int) b.create.invokeExact(out), "cublasCreate_v2");
             handle = out.get(PTR, 0);
             check((int) b.setStream.invokeExact(handle, stream), "cublasSetStream_v2");
-            check((int) b.setMathMode.invokeExact(handle, tf32 ? TF32_TENSOR_OP_MATH : DEFAULT_MATH), "cublasSetMathMode");
+            check((int) b.setMathMode.invokeExact(handle, defaultMath), "cublasSetMathMode");
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code cublasSetMathMode}: TF32 tensor cores for the calls that follow when {@code on}, else the
+     * handle's own mode back (3xTF32 turns them on around its three products only, so that SYRK and
+     * TRSM stay fp32).
+     */
+    public void tensorCores(boolean on) {
+        try {
+            check((int) b.setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : defaultMath), "cublasSetMathMode");
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -15,6 +15,7 @@ public enum Kernel {
     SCALE("scale", "pfu"),
     RELU_BACKWARD("relu_backward", "ppu"),
     SGD_UPDATE("sgd_update", "pppfffu"),
+    TF32_SPLIT("tf32_split", "pppu"),
     ADD_BIAS_RELU("add_bias_relu", "ppiii"),
     ADD_ROW_VECTOR("add_row_vector", "pfpii"),
     COLUMN_SUMS("column_sums", "piiip"),

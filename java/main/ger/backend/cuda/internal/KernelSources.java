@@ -20,7 +20,7 @@ public final class KernelSources {
     public static final String HEADER = "common.cuh";
     /** Every kernels/cuda/*.cu, sorted as the Makefile sorts them (KernelSourcesTest checks the folder). */
     public static final List<String> FILES = List.of(
-            "elementwise.cu", "layout.cu", "reductions.cu", "relu_penalty.cu", "row_vector.cu", "topk.cu", "triangle.cu");
+            "elementwise.cu", "layout.cu", "reductions.cu", "relu_penalty.cu", "row_vector.cu", "tf32_split.cu", "topk.cu", "triangle.cu");
     /** Compiler options shared with native/Makefile (besides the architecture). */
     public static final List<String> OPTIONS = List.of("--std=c++17", "--fmad=false");
 
