@@ -11,12 +11,16 @@
 #             PyTorch loads a compressed file as nn.Linear pairs                 -> validate.log
 #   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
 #             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
+#   precision VGG-19 with 3xTF32 and with TF32 GEMMs (ger --gemm), the peer with TF32 -> bench.log, results.tgz
+#   gram      VGG-19 at n = 100,000: the Gram in blocks of 32,768 rows (SYRK, beta = 1) -> bench.log, results.tgz
 #   stream    the rows in host memory, through the GPU in chunks (--stream-rows):
 #             validate against java, and VGG-19 n=32,768 beside the resident run  -> validate.log, bench.log
 #   tour      KernelTour: every op timed with CUDA events                        -> ncu.log
 #   ncu       ncu SpeedOfLight on each of ger's kernels (KernelTour once)        -> ncu.log
 #   memcheck  compute-sanitizer memcheck on the conformance + backend tests      -> tests.log
-# At most 8 files come back, all under $OUT. Exit status: 0 when every step passed.
+# At most 8 files come back, all under $OUT. Exit status: 0 when every step passed. Each call ends by
+# itself in END seconds (below), so all the steps take two calls, e.g.
+#   run.sh tests validate bench        then        run.sh precision gram stream ncu memcheck
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/ger-out}
@@ -61,7 +65,7 @@ say "commit $(cat "$D/COMMIT")"
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 
-STEPS=${*:-tests opencl validate bench stream tour ncu memcheck}
+STEPS=${*:-tests opencl validate bench precision gram stream tour ncu memcheck}
 FAILED=0
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -133,6 +137,24 @@ if has bench; then
   tar -C "$R" -czf "$OUT/results.tgz" .
 fi
 
+if has precision; then
+  say "== GEMM precision: VGG-19 with 3xTF32 and TF32 (the peer with TF32 too)"
+  for p in 3xtf32 tf32; do
+    step "bench-ger-vgg19-$p" 120 "$OUT/bench.log" "${GER[@]}" bench --workload vgg19 --n 32768 --rank 256 --backend cuda \
+      --gemm "$p" --no-roofline --out "$R/ger-vgg19-$p.json" || FAILED=1
+  done
+  step bench-peer-vgg19-tf32 150 "$OUT/bench.log" python3 bench/peer/ger_peer.py --workload vgg19 --n 32768 --rank 256 --tf32 \
+    --out "$R/peer-vgg19-tf32.json"
+  tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
+if has gram; then
+  say "== the blocked Gram: VGG-19 at n = 100,000"
+  step bench-ger-vgg19-100k 200 "$OUT/bench.log" "${GER[@]}" bench --workload vgg19 --n 100000 --rank 256 --backend cuda \
+    --stream-rows 0 --no-roofline --out "$R/ger-vgg19-100k.json" || FAILED=1
+  tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
 if has stream; then
   say "== streaming: the calibration rows in host memory, through the GPU in chunks"
   [ -f "$V/calib.npy" ] || step export 60 "$OUT/validate.log" "${GER[@]}" bench --workload small --n 3000 --backend cuda --export "$V" || FAILED=1
@@ -153,7 +175,7 @@ if has ncu; then
   say "== ncu (SpeedOfLight, each ger kernel)"
   KERNELS=$(grep -ho 'extern "C" __global__ void [a-z_0-9]*' kernels/cuda/*.cu | awk '{print $5}' | paste -sd'|')
   step ncu 150 "$OUT/ncu.log" ncu --target-processes all --kernel-name-base function -k "regex:^($KERNELS)$" \
-    -c 80 --section SpeedOfLight --csv "${JAVA[@]}" -cp "$CP" KernelTour once
+    -c 80 --section SpeedOfLight --section LaunchStats --section Occupancy --csv "${JAVA[@]}" -cp "$CP" KernelTour once
 fi
 
 if has memcheck; then
