@@ -27,8 +27,16 @@ public final class Idx {
 
     /** A parsed header: whether the file is gzipped, the type code, the dimensions. */
     record Header(boolean gzip, int type, int[] dims) {
-        long elementCount() {
-            return Arrays.stream(dims).asLongStream().reduce(1, Math::multiplyExact);
+        /** The product of dims[from..]; a refusal naming the file when it does not fit in a long. */
+        long product(Path file, int from) {
+            long n = 1;
+            for (int d = from; d < dims.length; d++) {
+                if (dims[d] != 0 && n > Long.MAX_VALUE / dims[d]) {
+                    throw GerException.inFile(file, "dims " + Arrays.toString(dims) + " are too large");
+                }
+                n *= dims[d];
+            }
+            return n;
         }
 
         String typeName() {
@@ -51,7 +59,7 @@ public final class Idx {
                 throw GerException.inFile(file, "images need at least 2 dimensions (n, pixels...), found "
                         + Arrays.toString(h.dims) + ": is this a label file?");
             }
-            long pixels = h.dims[0] == 0 ? 0 : h.elementCount() / h.dims[0];
+            long pixels = h.product(file, 1);
             if (pixels > Integer.MAX_VALUE) {
                 throw GerException.inFile(file, "images of " + pixels + " pixels are too large");
             }
@@ -139,7 +147,7 @@ public final class Idx {
         if (h.type != UBYTE) {
             throw GerException.inFile(file, "IDX type " + h.typeName() + " not supported (only ubyte, 0x08)");
         }
-        long count = h.elementCount();
+        long count = h.product(file, 0);
         if (count > Integer.MAX_VALUE - 8) {
             throw GerException.inFile(file, "dims " + Arrays.toString(h.dims) + " are too large");
         }

@@ -238,9 +238,14 @@ public final class Npy {
     }
 
     private static MemorySegment data(Path file, Header h, Dtype dtype, MemorySegment all) {
-        long count = SafeTensors.elementCount(h.shape);
-        long needed = count * dtype.bytes;
         long have = all.byteSize() - h.dataOffset;
+        long needed;
+        try {
+            needed = Math.multiplyExact(SafeTensors.elementCount(h.shape), dtype.bytes);
+        } catch (ArithmeticException e) {
+            throw GerException.inFile(file, "shape " + h.shapeString() + " of " + h.descr + " needs more than 2^63 "
+                    + "data bytes, the file has " + have);
+        }
         if (have < needed) {
             throw GerException.inFile(file, "truncated: shape " + h.shapeString() + " of " + h.descr + " needs "
                     + needed + " data bytes, the file has " + have);

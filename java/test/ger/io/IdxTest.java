@@ -102,4 +102,16 @@ class IdxTest {
         Path header = write(dir.resolve("h-ubyte"), Arrays.copyOf(full, 9));
         assertFails(header, "truncated", () -> Idx.readImages(header));
     }
+
+    /** Dimensions whose product overflows a long, and no data: refused naming the file, raw or gzipped. */
+    @Test
+    void hugeDimsWithoutData() throws IOException {
+        int[] huge = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+        Path raw = write(dir.resolve("huge-ubyte"), idx(0x08, huge, new byte[0]));
+        assertFails(raw, "too large", () -> Idx.readImages(raw));
+        Path gz = write(dir.resolve("huge.idx.gz"), gzip(idx(0x08, huge, new byte[0])));
+        assertFails(gz, "too large", () -> Idx.readImages(gz));
+        Path labels = write(dir.resolve("huge-labels-ubyte"), idx(0x08, new int[] {Integer.MAX_VALUE}, new byte[0]));
+        assertFails(labels, "are too large", () -> Idx.readLabels(labels));
+    }
 }

@@ -193,4 +193,15 @@ class NpyTest {
         Path frac = write(dir.resolve("frac.npy"), npy(1, dict("<f4", "(2,)"), IoTestFiles.floatsLe(new float[] {1, 2.5f})));
         assertFails(frac, "label 2.5 at index 1 is not a whole number", () -> Npy.readLabels(frac));
     }
+
+    /** A shape whose byte count overflows a long, followed by a little data: refused as too large for the file. */
+    @Test
+    void hugeShapeWithLittleData() throws IOException {
+        byte[] data = new byte[25_600];
+        new Random(System.nanoTime()).nextBytes(data);
+        Path f = write(dir.resolve("huge.npy"), npy(1, dict("<f4", "(2147483647, 2147483647)"), data));
+        assertFails(f, "needs more than 2^63 data bytes, the file has 25600", () -> Npy.readMatrix(f));
+        Path labels = write(dir.resolve("labels.npy"), npy(1, dict("<i8", "(2147483000,)"), data));
+        assertFails(labels, "truncated", () -> Npy.readLabels(labels));
+    }
 }
