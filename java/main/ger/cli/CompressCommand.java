@@ -62,6 +62,8 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MethodName m = MethodName.parse(method);
+        new OutputPaths().input("--model", model.model).input("--calib", calib)
+                .output("--out", out).output("--report", report);
         notAFolder(out, "--out");
         if (report != null) {
             notAFolder(report, "--report");

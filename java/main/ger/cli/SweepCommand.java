@@ -55,6 +55,9 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths paths = new OutputPaths().input("--model", model.model).input("--calib", calib)
+                .input("--data", data).input("--labels", labels);
+        SweepWriter.files(out).forEach(f -> paths.output("--out", f));
         FcStack stack = model.load();
         Matrix x = Inputs.features(calib);
         Matrix xv = Inputs.features(data);

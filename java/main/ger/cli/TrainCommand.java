@@ -77,6 +77,8 @@ final class TrainCommand implements Callable<Integer> {
         if ((testData == null) != (testLabels == null)) {
             throw new GerException("--test-data and --test-labels go together");
         }
+        new OutputPaths().input("--data", data).input("--labels", labels)
+                .input("--test-data", testData).input("--test-labels", testLabels).output("--out", out);
         Matrix x = Inputs.features(data);
         int[] y = Inputs.labels(labels);
         int classes = IntStream.of(y).max().orElse(0) + 1;

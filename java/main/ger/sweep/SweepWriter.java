@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * A sweep's files: results.csv, results.json, results.md, the rate-distortion chart
@@ -21,6 +22,12 @@ import java.util.stream.Collectors;
  */
 public final class SweepWriter {
     private SweepWriter() {
+    }
+
+    /** Every file {@link #write} may create in {@code dir}. */
+    public static List<Path> files(Path dir) {
+        return Stream.of("results.csv", "results.md", "results.json", "rate_distortion.png", "rate_distortion.svg",
+                "single_layer.png", "single_layer.svg").map(dir::resolve).toList();
     }
 
     public static void write(Path dir, int[] ks, SweepRow original, List<SweepRow> rows, Map<String, Object> context) {

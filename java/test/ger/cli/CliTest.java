@@ -644,6 +644,47 @@ class CliTest {
         compressFails(List.of("--layers", "fc1,fc3"), "fc3");
     }
 
+    /** An output naming an input, however spelt (a link, a detour through ..), is refused before any work. */
+    @Test
+    void anOutputThatNamesAnInputIsRefused() throws Exception {
+        Path copy = Files.createDirectories(dir.resolve("clobber")).resolve("m.safetensors");
+        Files.copy(model, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path calibCopy = copy.resolveSibling("x.npy");
+        Files.copy(calibFile, calibCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path link = Files.createSymbolicLink(copy.resolveSibling("link.safetensors"), copy);
+        byte[] modelBytes = Files.readAllBytes(copy);
+        byte[] calibBytes = Files.readAllBytes(calibCopy);
+        String detour = copy.getParent().resolve("../clobber/m.safetensors").toString();
+        String[][] clashes = {
+                {"--out", detour, "--out names the same file as --model"},
+                {"--out", link.toString(), "--out names the same file as --model"},
+                {"--out", calibCopy.toString(), "--out names the same file as --calib"},
+                {"--report", copy.toString(), "--report names the same file as --model"},
+                {"--report", copy.resolveSibling("c.safetensors").toString(), "--report names the same file as --out"},
+        };
+        for (String[] clash : clashes) {
+            Map<String, String> opts = new LinkedHashMap<>(Map.of("--model", copy.toString(), "--calib", calibCopy.toString(),
+                    "--out", copy.resolveSibling("c.safetensors").toString()));
+            opts.put(clash[0], clash[1]);
+            List<String> a = new ArrayList<>(List.of(fast("compress", "--method", "lrd", "--rank", "3")));
+            opts.forEach((k, v) -> a.addAll(List.of(k, v)));
+            Run run = expectBadInput(a.toArray(String[]::new), clash[1] + ": " + clash[2]);
+            assertFalse(run.err().contains("rate"), "the job ran before the paths were checked; " + run);
+            assertArrayEquals(modelBytes, Files.readAllBytes(copy), "the model changed; " + run);
+            assertArrayEquals(calibBytes, Files.readAllBytes(calibCopy), "the calibration rows changed; " + run);
+        }
+        Path sweepOut = dir.resolve("clobber-sweep");
+        Path labelsInOut = Files.createDirectories(sweepOut).resolve("results.json");
+        Files.copy(labelFile, labelsInOut, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(), "--data", evalFile.toString(),
+                "--labels", labelsInOut.toString(), "--out", sweepOut.toString(), "--methods", "lrd", "--ranks", "2"),
+                "--out names the same file as --labels");
+        Path trainOut = copy.resolveSibling("y.npy");
+        Files.copy(labelFile, trainOut, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        expectBadInput(new String[] {"train", "--backend", "java", "--data", evalFile.toString(), "--labels", trainOut.toString(),
+                "--out", trainOut.toString()}, "--out names the same file as --labels");
+    }
+
     @Test
     void anUnwritableReportLeavesNoModelBehind() throws Exception {
         Path report = Files.createDirectories(dir.resolve("report-is-a-folder"));
