@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -371,7 +372,7 @@ public final class SafeTensors {
     // Writing
 
     /**
-     * Writes {@code tensors} (header in their iteration order) and {@code metadata}, atomically. In the
+     * Writes {@code tensors} (header in their iteration order) and {@code metadata} (sorted by key), atomically. In the
      * data section wider dtypes come first, so every tensor starts at a multiple of its element size;
      * the header is padded with spaces to a multiple of 8, as the reference implementation does.
      */
@@ -390,8 +391,9 @@ public final class SafeTensors {
         }
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
+            // Sorted keys: the same job gives the same bytes, whatever order its map happened to iterate in.
             ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach(meta::put);
+            new TreeMap<>(metadata).forEach(meta::put);
         }
         tensors.forEach((name, e) -> {
             ObjectNode node = header.putObject(name);

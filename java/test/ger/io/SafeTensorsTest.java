@@ -232,4 +232,26 @@ class SafeTensorsTest {
         Path f = dir.resolve("absent.safetensors");
         assertFails(f, "no such file", () -> SafeTensors.read(f));
     }
+
+    /** The same tensors and metadata, the metadata inserted in two different random orders: the same bytes. */
+    @Test
+    void sameContentSameBytesWhateverTheMetadataOrder() throws IOException {
+        long seed = System.nanoTime();
+        Random rnd = new Random(seed);
+        Matrix w = random(rnd, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5));
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            keys.add("key" + rnd.nextInt(1_000_000) + "_" + i);
+        }
+        byte[][] written = new byte[2][];
+        for (int run = 0; run < 2; run++) {
+            java.util.Collections.shuffle(keys, rnd);
+            Map<String, String> meta = new LinkedHashMap<>();
+            keys.forEach(k -> meta.put(k, "value of " + k));
+            Path file = dir.resolve("run" + run + ".safetensors");
+            SafeTensors.write(file, Map.of("w", SafeTensors.Entry.f32(w)), meta);
+            written[run] = Files.readAllBytes(file);
+        }
+        assertArrayEquals(written[0], written[1], "seed " + seed);
+    }
 }
