@@ -265,6 +265,10 @@ public final class ModelFiles {
             throw GerException.inFile(st.file(), "tensor '" + tensor + "' has shape " + Arrays.toString(shape)
                     + ", but a linear layer's weight is 2-D (out x in)");
         }
+        if (shape[0] == 0 || shape[1] == 0) {
+            throw GerException.inFile(st.file(), "tensor '" + tensor + "' has shape " + Arrays.toString(shape)
+                    + ": a layer needs at least one input and one output");
+        }
         return shape;
     }
 

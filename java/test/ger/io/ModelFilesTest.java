@@ -181,6 +181,15 @@ class ModelFilesTest {
         assertFails(empty, "layer name '' is empty", () -> ModelFiles.loadStack(empty, null));
     }
 
+    /** A 0 x in layer would "compress" at rate NaN: refused. */
+    @Test
+    void aLayerWithNoOutputsOrNoInputs() {
+        int in = 2 + new Random(System.nanoTime()).nextInt(30);
+        Path noOutputs = torchFile("no-outputs.safetensors", List.of(new DenseLayer("fc0", Matrix.zeros(0, in), Matrix.zeros(1, 0))));
+        assertFails(noOutputs, "tensor 'fc0.weight' has shape [0, " + in + "]: a layer needs at least one input and one output",
+                () -> ModelFiles.loadStack(noOutputs, null));
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Compressed models
 

@@ -204,4 +204,18 @@ class NpyTest {
         Path labels = write(dir.resolve("labels.npy"), npy(1, dict("<i8", "(2147483000,)"), data));
         assertFails(labels, "truncated", () -> Npy.readLabels(labels));
     }
+
+    /** A dict without its closing brace, and a key given twice (NumPy would take the last): refused. */
+    @Test
+    void headerDictUnclosedOrWithARepeatedKey() throws IOException {
+        byte[] data = IoTestFiles.floatsLe(new float[] {(float) new Random(System.nanoTime()).nextGaussian()});
+        Path open = write(dir.resolve("open.npy"), npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), ", data));
+        assertFails(open, "header is not a dict", () -> Npy.readMatrix(open));
+        Path twice = write(dir.resolve("twice.npy"),
+                npy(1, "{'descr': '<i4', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", data));
+        assertFails(twice, "header names a key twice", () -> Npy.readMatrix(twice));
+        Path shapes = write(dir.resolve("shapes.npy"),
+                npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), 'shape': (1,), }", data));
+        assertFails(shapes, "header names a key twice", () -> Npy.readMatrix(shapes));
+    }
 }
