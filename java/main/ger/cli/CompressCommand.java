@@ -73,8 +73,9 @@ final class CompressCommand implements Callable<Integer> {
         Matrix x = Inputs.features(calib);
         long started = System.nanoTime();
         try (Backend b = backend.open();
-             CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), new TerminalProgress())) {
-            CompressionResult result = job.run(session, stack.depth());
+             CompressionSession session = Inputs.about(
+                     () -> new CompressionSession(b, stack, x, options.toOptions(), new TerminalProgress()), calib, model.model)) {
+            CompressionResult result = Inputs.about(() -> job.run(session, stack.depth()), calib, model.model);
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());
             if (report != null) {

@@ -127,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
     private Path dataFile(String name) {
         Path p = dataDir.resolve(name);
         if (!Files.isRegularFile(p)) {
-            throw new GerException(p + ": Fashion-MNIST not found; " + INSTALL_HINT + " (or pass --data-dir)");
+            throw GerException.inFile(p, "Fashion-MNIST not found; " + INSTALL_HINT + " (or pass --data-dir)");
         }
         return p;
     }

@@ -45,9 +45,10 @@ final class EvalCommand implements Callable<Integer> {
         int[] y = Inputs.labels(labels);
         int[] ks = Inputs.topK(topk, stack.outputDim());
         try (Backend b = backend.open()) {
-            print(model.model.toString(), Evaluator.evaluate(b, stack, null, x, y, ks));
+            print(model.model.toString(), Inputs.about(() -> Evaluator.evaluate(b, stack, null, x, y, ks),
+                    data, labels, model.model));
             if (small != null) {
-                Evaluation e = Evaluator.evaluate(b, stack, small, x, y, ks);
+                Evaluation e = Inputs.about(() -> Evaluator.evaluate(b, stack, small, x, y, ks), data, labels, model.model, compressed);
                 print(compressed + String.format(" (rate %.2fx)", small.compressionRate()), e);
                 System.out.printf("output relative error: %.6f%n", e.outputRelError());
             }

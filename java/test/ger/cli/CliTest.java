@@ -628,7 +628,8 @@ class CliTest {
         compressFails(List.of("--calib", empty.toString()), "no rows");
         Path narrow = dir.resolve("narrow.npy");
         Npy.writeMatrix(narrow, uniform(new Random(seed), 20, DIMS[0] - 1));
-        compressFails(List.of("--calib", narrow.toString()), String.valueOf(DIMS[0] - 1), String.valueOf(DIMS[0]));
+        compressFails(List.of("--calib", narrow.toString()), narrow + ", " + model + ": the calibration rows have "
+                + (DIMS[0] - 1) + " columns but the model's first layer fc1 takes " + DIMS[0] + " inputs");
         Path missing = dir.resolve("no-such-calib.npy");
         compressFails(List.of("--calib", missing.toString()), missing.toString());
     }
@@ -711,7 +712,8 @@ class CliTest {
         Path fewer = dir.resolve("fewer-labels.npy");
         Npy.writeLabels(fewer, Arrays.copyOf(evalY, evalY.length - 1));
         expectBadInput(new String[] {"eval", "--backend", "java", "--model", model.toString(), "--data", evalFile.toString(),
-                "--labels", fewer.toString()}, (evalY.length - 1) + " labels for " + evalY.length + " rows");
+                "--labels", fewer.toString()}, evalFile + ", " + fewer + ", " + model + ": "
+                + (evalY.length - 1) + " labels for " + evalY.length + " rows");
     }
 
     @Test
