@@ -94,7 +94,8 @@ final class DemoCommand implements Callable<Integer> {
         try (Backend b = backend.open()) {
             FcStack stack = loadOrTrain(b, train, trainLabels, context);
             train.close();
-            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context);
+            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context,
+                    trainImages, testImages, testLabels);
         }
         return 0;
     }

@@ -67,31 +67,34 @@ final class SweepCommand implements Callable<Integer> {
         context.put("calibration", calib + " (" + x.rows() + " rows)");
         context.put("evaluation", data + " (" + xv.rows() + " rows)");
         try (Backend b = backend.open()) {
-            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context);
+            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context, model.model, calib, data, labels);
         }
         return 0;
     }
 
-    /** The sweep and its files; shared with the demo. */
+    /** The sweep and its files; shared with the demo. Refusals about the data name {@code inputs}. */
     static void run(Backend b, FcStack stack, Matrix x, Matrix xv, int[] yv, SweepMixin s, Options o, Path out,
-                    Map<String, Object> context) {
+                    Map<String, Object> context, Path... inputs) {
         List<MethodName> methods = s.methods.stream().map(MethodName::parse).toList();
         SweepMixin.Grid grid = s.grid(stack);
         context.put("backend", b.name() + " (" + b.device() + ")");
         context.put("options", o.toString());
         long started = System.nanoTime();
         int[] ks = Inputs.topK(s.topk, stack.outputDim());
-        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), new TerminalProgress());
+        Sweep sw = Inputs.about(() -> new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), new TerminalProgress()), inputs);
         try {
-            SweepRow original = sw.original();
-            List<SweepRow> rows = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
-            rows.addAll(sw.runRanks(methods, grid.perLayer()));
-            rows.addAll(sw.runBudgets(methods, grid.rates()));
-            if (s.singleLayer) {
-                for (int l = 0; l < stack.depth(); l++) {
-                    rows.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
+            SweepRow original = Inputs.about(sw::original, inputs);
+            List<SweepRow> rows = Inputs.about(() -> {
+                List<SweepRow> all = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
+                all.addAll(sw.runRanks(methods, grid.perLayer()));
+                all.addAll(sw.runBudgets(methods, grid.rates()));
+                if (s.singleLayer) {
+                    for (int l = 0; l < stack.depth(); l++) {
+                        all.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
+                    }
                 }
-            }
+                return all;
+            }, inputs);
             context.put("seconds", String.format("%.1f", (System.nanoTime() - started) / 1e9));
             SweepWriter.write(out, ks, original, rows, context);
             System.out.print(readQuietly(out.resolve("results.md")));

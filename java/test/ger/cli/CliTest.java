@@ -717,6 +717,18 @@ class CliTest {
     }
 
     @Test
+    void sweepRefusalsNameTheFiles() {
+        Path fewer = dir.resolve("sweep-fewer-labels.npy");
+        Npy.writeLabels(fewer, Arrays.copyOf(evalY, evalY.length - 1 - new Random(seed).nextInt(10)));
+        Path sweep = dir.resolve("sweep-named");
+        Run run = expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(),
+                "--data", evalFile.toString(), "--labels", fewer.toString(), "--out", sweep.toString(),
+                "--methods", "lrd", "--ranks", "2"), " labels for " + evalY.length + " rows");
+        assertTrue(run.err().contains(fewer.toString()) && run.err().contains(evalFile.toString()), seedNote(run));
+        assertFalse(Files.exists(sweep.resolve("results.csv")));
+    }
+
+    @Test
     void badSweepGrid() {
         Path sweep = dir.resolve("bad-sweep");
         expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(),
