@@ -54,6 +54,28 @@ save("safetensors", "comma-name", safetensors(
 save("safetensors", "truncated", safetensors(stack, data)[:-5])
 
 
+def tiled(tensors, metadata):
+    """A header whose offsets tile the data: tensors is [(name, dtype, shape, bytes)]."""
+    header, at = {"__metadata__": metadata}, 0
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [at, at + len(raw)]}
+        at += len(raw)
+    return safetensors(header, b"".join(t[3] for t in tensors))
+
+
+save("safetensors", "compressed-lowrank-bin", tiled(
+    [("fc0.0.weight", "F32", [1, 3], f32([1, -2, 0.5])), ("fc0.1.weight", "F32", [2, 1], f32([0.75, -1])),
+     ("fc0.1.bias", "F32", [2], f32([0.1, 0.2])), ("fc1.bin_scales", "F32", [1], f32([0.3])),
+     ("fc1.bias", "F32", [1], f32([-0.4])), ("fc1.bin_signs", "U8", [1, 1], bytes([2]))],
+    {"layers": "fc0,fc1", "layer.fc0.form": "lowrank", "layer.fc1.form": "bin", "layer.fc1.in": "2"}))
+save("safetensors", "compressed-pq-dense", tiled(
+    [("fc0.pq_codebooks", "F32", [2, 2, 2], f32([1, 2, 3, 4, 5, 6, 7, 8])), ("fc0.bias", "F32", [3], f32([0, 1, 2])),
+     ("fc1.weight", "F32", [1, 3], f32([1, 1, -1])), ("fc1.bias", "F32", [1], f32([0.5])),
+     ("fc0.pq_codes", "U8", [3, 2], bytes([0, 1, 1, 0, 1, 1]))],
+    {"layers": "fc0,fc1", "layer.fc0.form": "pq", "layer.fc0.in": "4", "layer.fc0.subdim": "2",
+     "layer.fc0.centroids": "2", "layer.fc1.form": "dense"}))
+
+
 def npy(dict_text, data, major=1):
     prefix = 10 if major == 1 else 12
     total = (prefix + len(dict_text) + 1 + 63) // 64 * 64

@@ -41,6 +41,7 @@ class ReadersFuzzTest {
             }
             ModelFiles.loadStack(file, null);
         });
+        refusesOnlyNamingTheFile(file, () -> ModelFiles.loadCompressed(file).close());
     }
 
     @FuzzTest(maxDuration = "10m")
