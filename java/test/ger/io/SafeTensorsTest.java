@@ -298,7 +298,7 @@ class SafeTensorsTest {
             byte[] named = IoTestFiles.concat("{\"a".getBytes(java.nio.charset.StandardCharsets.US_ASCII), bad,
                     java.util.Arrays.copyOfRange(entry, 2, entry.length));
             Path f = write(dir.resolve("utf8.safetensors"), headerBytes(named, data));
-            assertFails(f, "header is not valid UTF-8", () -> SafeTensors.read(f));
+            assertFails(f, "header is not valid UTF-8: a malformed byte sequence at file offset 11", () -> SafeTensors.read(f));
         }
     }
 
