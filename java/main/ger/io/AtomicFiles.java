@@ -76,7 +76,7 @@ public final class AtomicFiles {
     }
 
     /** The temporary files of {@code target} (see the class comment); group 1 is the writer's pid. */
-    static Pattern tempName(Path target) {
+    private static Pattern tempName(Path target) {
         return Pattern.compile(Pattern.quote("." + target.getFileName() + ".") + "([0-9]+)-[0-9a-z]+\\.tmp");
     }
 
@@ -102,7 +102,6 @@ public final class AtomicFiles {
         }
     }
 
-
     /*
      * Not Files.createTempFile: on POSIX it creates the file with mode 0600, which the rename would
      * pass on to the target. createFile keeps the usual umask-derived permissions.
@@ -112,10 +111,10 @@ public final class AtomicFiles {
             String suffix = ProcessHandle.current().pid() + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
             Path temp = target.resolveSibling("." + target.getFileName() + "." + suffix + ".tmp");
             try {
+                Files.createFile(temp);
                 IN_PROGRESS.add(temp);
-                return Files.createFile(temp);
+                return temp;
             } catch (FileAlreadyExistsException e) {
-                IN_PROGRESS.remove(temp);
                 if (attempt == 10) {
                     throw e;
                 }
@@ -127,7 +126,7 @@ public final class AtomicFiles {
         try {
             Files.deleteIfExists(temp);
         } catch (IOException ignored) {
-            // The write has already failed; that error is the one to report, not this one.
+            // Best effort: a failed write's own error is the one to report, and a stale file can wait.
         }
     }
 }
