@@ -65,6 +65,8 @@ final class CompressCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         MethodName m = MethodName.parse(method);
+        new OutputPaths().input("--model", model.model).input("--calib", calib)
+                .output("--out", out).output("--report", report);
         notAFolder(out, "--out");
         if (report != null) {
             notAFolder(report, "--report");
@@ -76,8 +78,9 @@ final class CompressCommand implements Callable<Integer> {
         long started = System.nanoTime();
         Verbosity say = backend.verbosity;
         try (Backend b = backend.open();
-             CompressionSession session = new CompressionSession(b, stack, x, options.toOptions(), say.progress())) {
-            CompressionResult result = job.run(session, stack.depth());
+             CompressionSession session = Inputs.about(
+                     () -> new CompressionSession(b, stack, x, options.toOptions(), say.progress()), calib, model.model)) {
+            CompressionResult result = Inputs.about(() -> job.run(session, stack.depth()), calib, model.model);
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());
             if (report != null) {

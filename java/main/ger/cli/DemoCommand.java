@@ -7,6 +7,7 @@ import ger.io.ModelFiles;
 import ger.method.TrainOptions;
 import ger.method.Trainer;
 import ger.model.FcStack;
+import ger.sweep.SweepWriter;
 import ger.tensor.Matrix;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -75,6 +77,9 @@ final class DemoCommand implements Callable<Integer> {
         Path trainLabels = dataFile("train-labels-idx1-ubyte.gz");
         Path testImages = dataFile("t10k-images-idx3-ubyte.gz");
         Path testLabels = dataFile("t10k-labels-idx1-ubyte.gz");
+        OutputPaths paths = new OutputPaths().input("--model", model);
+        List.of(trainImages, trainLabels, testImages, testLabels).forEach(f -> paths.input("--data-dir", f));
+        SweepWriter.files(out).forEach(f -> paths.output("--out", f));
         Matrix train = Idx.readImages(trainImages);
         if (calibRows < 1 || calibRows > train.rows()) {
             throw new GerException("--calib-rows must be in 1.." + train.rows() + ", got " + calibRows);
@@ -89,7 +94,8 @@ final class DemoCommand implements Callable<Integer> {
         try (Backend b = backend.open()) {
             FcStack stack = loadOrTrain(b, train, trainLabels, context);
             train.close();
-            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context, backend.verbosity);
+            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context, backend.verbosity,
+                    trainImages, testImages, testLabels);
         }
         return 0;
     }
@@ -122,7 +128,7 @@ final class DemoCommand implements Callable<Integer> {
     private Path dataFile(String name) {
         Path p = dataDir.resolve(name);
         if (!Files.isRegularFile(p)) {
-            throw new GerException(p + ": Fashion-MNIST not found; " + INSTALL_HINT + " (or pass --data-dir)");
+            throw GerException.inFile(p, "Fashion-MNIST not found; " + INSTALL_HINT + " (or pass --data-dir)");
         }
         return p;
     }

@@ -48,6 +48,8 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        new OutputPaths().input("--model", model.model).input("--compressed", compressed).input("--data", data)
+                .input("--labels", labels).output("--report", report);
         FcStack stack = model.load();
         CompressedModel small = compressed == null ? null : ModelFiles.loadCompressed(compressed);
         Matrix x = Inputs.features(data);
@@ -56,14 +58,14 @@ final class EvalCommand implements Callable<Integer> {
         try (Backend b = backend.open()) {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("topk", ks);
-            Evaluation original = Evaluator.evaluate(b, stack, null, x, y, ks);
+            Evaluation original = Inputs.about(() -> Evaluator.evaluate(b, stack, null, x, y, ks), data, labels, model.model);
             result.put("original", entry(model.model.toString(), null, original));
             Verbosity say = json ? null : backend.verbosity;
             if (say != null) {
                 say.line(line(model.model.toString(), original));
             }
             if (small != null) {
-                Evaluation e = Evaluator.evaluate(b, stack, small, x, y, ks);
+                Evaluation e = Inputs.about(() -> Evaluator.evaluate(b, stack, small, x, y, ks), data, labels, model.model, compressed);
                 result.put("compressed", entry(compressed.toString(), small.compressionRate(), e));
                 result.put("output_rel_error", e.outputRelError());
                 if (say != null) {

@@ -7,6 +7,9 @@ import ger.tensor.Matrix;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /** Feature and label files by their kind: NumPy .npy, or IDX (MNIST's format, gzipped or not). */
@@ -51,6 +54,18 @@ final class Inputs {
             }
         }
         return missing.isEmpty() ? "" : " (created folder " + String.join(", ", missing.stream().map(Path::toString).toList()) + ")";
+    }
+
+    /**
+     * Runs a step that checks values read from {@code files} against each other (widths, counts,
+     * finiteness) or computes from them; a refusal that names no file then names these.
+     */
+    static <T> T about(Supplier<T> step, Path... files) {
+        try {
+            return step.get();
+        } catch (GerException e) {
+            throw e.namesFiles() ? e : GerException.inFiles(e, Arrays.stream(files).filter(Objects::nonNull).toArray(Path[]::new));
+        }
     }
 
     /** The --topk values as given, or else 1 and 5 where the model has that many outputs. */

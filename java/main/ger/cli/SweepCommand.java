@@ -55,6 +55,9 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths paths = new OutputPaths().input("--model", model.model).input("--calib", calib)
+                .input("--data", data).input("--labels", labels);
+        SweepWriter.files(out).forEach(f -> paths.output("--out", f));
         FcStack stack = model.load();
         Matrix x = Inputs.features(calib);
         Matrix xv = Inputs.features(data);
@@ -64,34 +67,37 @@ final class SweepCommand implements Callable<Integer> {
         context.put("calibration", calib + " (" + x.rows() + " rows)");
         context.put("evaluation", data + " (" + xv.rows() + " rows)");
         try (Backend b = backend.open()) {
-            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context, backend.verbosity);
+            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context, backend.verbosity, model.model, calib, data, labels);
         }
         return 0;
     }
 
-    /** The sweep and its files; shared with the demo. */
+    /** The sweep and its files; shared with the demo. Refusals about the data name {@code inputs}. */
     static void run(Backend b, FcStack stack, Matrix x, Matrix xv, int[] yv, SweepMixin s, Options o, Path out,
-                    Map<String, Object> context, Verbosity say) {
+                    Map<String, Object> context, Verbosity say, Path... inputs) {
         List<MethodName> methods = s.methods.stream().map(MethodName::parse).toList();
         SweepMixin.Grid grid = s.grid(stack);
         context.put("backend", b.name() + " (" + b.device() + ")");
         context.put("options", o.described());
         long started = System.nanoTime();
         int[] ks = Inputs.topK(s.topk, stack.outputDim());
-        Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), say.progress());
+        Sweep sw = Inputs.about(() -> new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), say.progress()), inputs);
         if (s.saveModels) {
             sw.saveModelsTo(out.resolve("models"));
         }
         try {
-            SweepRow original = sw.original();
-            List<SweepRow> rows = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
-            rows.addAll(sw.runRanks(methods, grid.perLayer()));
-            rows.addAll(sw.runBudgets(methods, grid.rates()));
-            if (s.singleLayer) {
-                for (int l = 0; l < stack.depth(); l++) {
-                    rows.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
+            SweepRow original = Inputs.about(sw::original, inputs);
+            List<SweepRow> rows = Inputs.about(() -> {
+                List<SweepRow> all = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
+                all.addAll(sw.runRanks(methods, grid.perLayer()));
+                all.addAll(sw.runBudgets(methods, grid.rates()));
+                if (s.singleLayer) {
+                    for (int l = 0; l < stack.depth(); l++) {
+                        all.addAll(sw.run(methods, grid.singleLayer(), s.pqDims, l));
+                    }
                 }
-            }
+                return all;
+            }, inputs);
             context.put("seconds", Math.round((System.nanoTime() - started) / 1e8) / 10.0);
             boolean replaced = Files.exists(out.resolve("results.json"));
             List<String> written = SweepWriter.write(out, ks, original, rows, context);

@@ -77,6 +77,8 @@ final class TrainCommand implements Callable<Integer> {
         if ((testData == null) != (testLabels == null)) {
             throw new GerException("--test-data and --test-labels go together");
         }
+        new OutputPaths().input("--data", data).input("--labels", labels)
+                .input("--test-data", testData).input("--test-labels", testLabels).output("--out", out);
         Matrix x = Inputs.features(data);
         int[] y = Inputs.labels(labels);
         int classes = IntStream.of(y).max().orElse(0) + 1;
@@ -84,14 +86,16 @@ final class TrainCommand implements Callable<Integer> {
         TrainOptions o = new TrainOptions(epochs, lr, milestones, gamma, momentum, weightDecay, batch, seed);
         try (Backend b = backend.open()) {
             long started = System.nanoTime();
-            FcStack stack = Trainer.train(b, dims, x, y, o, backend.verbosity.progress());
+            FcStack stack = Inputs.about(() -> Trainer.train(b, dims, x, y, o, backend.verbosity.progress()), data, labels);
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveStack(out, stack, Map.of("trained_by", "ger train", "options", o.toString(), "version", Main.VERSION));
             System.out.printf("%s: MLP %s trained in %.1f s on %s%n", out, java.util.Arrays.toString(dims), seconds, b.name());
             if (testData != null) {
                 // top-5 only where there are at least 5 classes (the evaluator rejects k > outputs)
                 int[] ks = IntStream.of(1, 5).filter(k -> k <= classes).toArray();
-                Evaluation e = Evaluator.evaluate(b, stack, null, Inputs.features(testData), Inputs.labels(testLabels), ks);
+                Matrix xt = Inputs.features(testData);
+                int[] yt = Inputs.labels(testLabels);
+                Evaluation e = Inputs.about(() -> Evaluator.evaluate(b, stack, null, xt, yt, ks), testData, testLabels);
                 System.out.println("test: " + IntStream.range(0, ks.length)
                         .mapToObj(i -> String.format(Locale.ROOT, "top-%d error %.4f", ks[i], e.topkError()[i]))
                         .collect(Collectors.joining(", ")));

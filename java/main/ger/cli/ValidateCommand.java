@@ -75,7 +75,7 @@ final class ValidateCommand implements Callable<Integer> {
                 case GER_IC -> List.of(job.withMethod(MethodName.LRD), job);
                 default -> List.of(job);
             };
-            try (CompressionSession a = new CompressionSession(test, stack, x, o, Progress.NONE);
+            try (CompressionSession a = Inputs.about(() -> new CompressionSession(test, stack, x, o, Progress.NONE), calib, model.model);
                  CompressionSession b = new CompressionSession(ref, stack, x, o, Progress.NONE)) {
                 for (RankMixin.Job j : jobs) {
                     CompressionResult ra = j.run(a, stack.depth());

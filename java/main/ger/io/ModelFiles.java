@@ -70,7 +70,7 @@ public final class ModelFiles {
         if (names.isEmpty()) {
             throw GerException.inFile(file, "no '<name>.weight' tensors: not a stack of linear layers");
         }
-        requireDistinct(file, names);
+        requireListable(file, names);
         long[][] shapes = new long[names.size()][];
         for (int l = 0; l < names.size(); l++) {
             String name = names.get(l);
@@ -175,7 +175,7 @@ public final class ModelFiles {
             throw GerException.inFile(file, "no '" + LAYERS + "' metadata: not a compressed model written by ger");
         }
         List<String> names = Arrays.asList(listed.split(","));
-        requireDistinct(file, names);
+        requireListable(file, names);
         List<CompressedLayer> layers = new ArrayList<>();
         for (String name : names) {
             try {
@@ -265,6 +265,10 @@ public final class ModelFiles {
             throw GerException.inFile(st.file(), "tensor '" + tensor + "' has shape " + Arrays.toString(shape)
                     + ", but a linear layer's weight is 2-D (out x in)");
         }
+        if (shape[0] == 0 || shape[1] == 0) {
+            throw GerException.inFile(st.file(), "tensor '" + tensor + "' has shape " + Arrays.toString(shape)
+                    + ": a layer needs at least one input and one output");
+        }
         return shape;
     }
 
@@ -290,9 +294,14 @@ public final class ModelFiles {
         }
     }
 
-    private static void requireDistinct(Path file, List<String> names) {
+    /** Names the {@code layers} metadata can list (comma-separated) and tell apart. */
+    private static void requireListable(Path file, List<String> names) {
         var seen = new HashSet<String>();
         for (String name : names) {
+            if (name.isEmpty() || name.contains(",")) {
+                throw GerException.inFile(file, "layer name '" + name + "' " + (name.isEmpty() ? "is empty" : "has a comma")
+                        + ": ger lists the layers comma-separated in its output's metadata; rename the tensors");
+            }
             if (!seen.add(name)) {
                 throw GerException.inFile(file, "layer '" + name + "' is named twice");
             }

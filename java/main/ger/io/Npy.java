@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -182,11 +183,15 @@ public final class Npy {
         }
         String dict = new String(all.asSlice(lengthAt, length).toArray(ValueLayout.JAVA_BYTE),
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String literal = dict.strip();
         Matcher descr = DESCR.matcher(dict);
         Matcher fortran = FORTRAN.matcher(dict);
         Matcher shape = SHAPE.matcher(dict);
-        if (!descr.find() || !fortran.find() || !shape.find()) {
-            throw GerException.inFile(file, "header is not a dict with descr, fortran_order and shape: " + dict.strip());
+        if (!literal.startsWith("{") || !literal.endsWith("}") || !descr.find() || !fortran.find() || !shape.find()) {
+            throw GerException.inFile(file, "header is not a dict with descr, fortran_order and shape: " + literal);
+        }
+        if (List.of(DESCR, FORTRAN, SHAPE).stream().anyMatch(key -> key.matcher(dict).results().count() > 1)) {
+            throw GerException.inFile(file, "header names a key twice: " + literal);
         }
         if (descr.group(2) == null) {
             throw GerException.inFile(file, "structured dtype not supported (a plain numeric array is needed)");
@@ -238,9 +243,14 @@ public final class Npy {
     }
 
     private static MemorySegment data(Path file, Header h, Dtype dtype, MemorySegment all) {
-        long count = SafeTensors.elementCount(h.shape);
-        long needed = count * dtype.bytes;
         long have = all.byteSize() - h.dataOffset;
+        long needed;
+        try {
+            needed = Math.multiplyExact(SafeTensors.elementCount(h.shape), dtype.bytes);
+        } catch (ArithmeticException e) {
+            throw GerException.inFile(file, "shape " + h.shapeString() + " of " + h.descr + " needs more than 2^63 "
+                    + "data bytes, the file has " + have);
+        }
         if (have < needed) {
             throw GerException.inFile(file, "truncated: shape " + h.shapeString() + " of " + h.descr + " needs "
                     + needed + " data bytes, the file has " + have);

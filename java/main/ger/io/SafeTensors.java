@@ -10,21 +10,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ger.GerException;
 import ger.tensor.Matrix;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -169,11 +175,9 @@ public final class SafeTensors {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(all.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE));
+            root = JSON.readTree(headerText(file, all.asSlice(8, headerLength)));
         } catch (JacksonException e) {
             throw GerException.inFile(file, "header is not valid JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw FileIo.readError(file, e);
         }
         if (root == null || !root.isObject()) {
             throw GerException.inFile(file, "header is not a JSON object");
@@ -181,14 +185,76 @@ public final class SafeTensors {
         MemorySegment data = all.asSlice(8 + headerLength);
         Map<String, Entry> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
+        List<Span> spans = new ArrayList<>();
         for (Map.Entry<String, JsonNode> field : root.properties()) {
             if (field.getKey().equals(METADATA)) {
                 readMetadata(file, field.getValue(), metadata);
             } else {
-                tensors.put(field.getKey(), readEntry(file, field.getKey(), field.getValue(), data));
+                tensors.put(field.getKey(), readEntry(file, field.getKey(), field.getValue(), data, spans));
             }
         }
+        requireTiled(file, spans, data.byteSize());
         return new SafeTensors(file, tensors, metadata);
+    }
+
+    /**
+     * The header as text: strict UTF-8 (no overlong or otherwise malformed sequences, which a lenient
+     * decoder turns into other characters), no byte-order mark, starting with '{', as the reference
+     * implementation requires.
+     */
+    private static String headerText(Path file, MemorySegment header) {
+        byte[] bytes = header.toArray(ValueLayout.JAVA_BYTE);
+        if (bytes.length >= 3 && (bytes[0] & 0xFF) == 0xEF && (bytes[1] & 0xFF) == 0xBB && (bytes[2] & 0xFF) == 0xBF) {
+            throw GerException.inFile(file, "header starts with a UTF-8 byte-order mark, which safetensors does not allow");
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        CoderResult result = decoder.decode(in, out, true);
+        if (!result.isError()) {
+            result = decoder.flush(out);
+        }
+        if (result.isError()) {
+            throw GerException.inFile(file, "header is not valid UTF-8: a malformed byte sequence at file offset "
+                    + (8 + in.position()));
+        }
+        String text = out.flip().toString();
+        if (!text.startsWith("{")) {
+            throw GerException.inFile(file, "header is not a JSON object: it does not start with '{'");
+        }
+        return text;
+    }
+
+    /** Where a tensor's bytes lie in the data section: [begin, end). */
+    private record Span(String name, long begin, long end) {
+    }
+
+    /**
+     * The tensors' bytes, in offset order, must tile the data section: each begins where the one
+     * before ends, the first at 0, the last at the end (no overlap, no hole, nothing left over).
+     */
+    private static void requireTiled(Path file, List<Span> spans, long dataBytes) {
+        spans.sort(Comparator.comparingLong(Span::begin).thenComparingLong(Span::end));
+        long covered = 0;
+        String previous = null;
+        for (Span s : spans) {
+            if (s.begin < covered) {
+                throw GerException.inFile(file, "tensor '" + s.name + "': data_offsets [" + s.begin + ", " + s.end
+                        + "] overlap tensor '" + previous + "', which ends at " + covered);
+            }
+            if (s.begin > covered) {
+                throw GerException.inFile(file, "tensor '" + s.name + "': data_offsets [" + s.begin + ", " + s.end
+                        + "] leave bytes [" + covered + ", " + s.begin + ") of the data section to no tensor");
+            }
+            covered = s.end;
+            previous = s.name;
+        }
+        if (covered != dataBytes) {
+            throw GerException.inFile(file, "the tensors cover " + covered + " bytes of the data section, which has "
+                    + dataBytes + ": " + (dataBytes - covered) + " bytes left over");
+        }
     }
 
     private static void readMetadata(Path file, JsonNode node, Map<String, String> out) {
@@ -203,7 +269,7 @@ public final class SafeTensors {
         }
     }
 
-    private static Entry readEntry(Path file, String name, JsonNode node, MemorySegment data) {
+    private static Entry readEntry(Path file, String name, JsonNode node, MemorySegment data, List<Span> spans) {
         String where = "tensor '" + name + "': ";
         if (!node.isObject()) {
             throw GerException.inFile(file, where + "header entry is not a JSON object");
@@ -236,6 +302,7 @@ public final class SafeTensors {
             throw GerException.inFile(file, where + "data_offsets [" + begin + ", " + end + "] hold "
                     + (end - begin) + " bytes, but " + dtype + " " + shapeString(shape) + " needs " + needed);
         }
+        spans.add(new Span(name, begin, end));
         return new Entry(dtype, shape, data.asSlice(begin, needed));
     }
 
@@ -247,7 +314,8 @@ public final class SafeTensors {
         long[] values = new long[node.size()];
         for (int i = 0; i < values.length; i++) {
             JsonNode v = node.get(i);
-            if (!v.canConvertToExactIntegral() || !v.canConvertToLong() || v.asLong() < 0) {
+            // An integer literal only: 6144.0 is a float, which the format does not allow.
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
                 throw GerException.inFile(file, what + " holds " + v + ", not a non-negative integer");
             }
             values[i] = v.asLong();
@@ -371,7 +439,7 @@ public final class SafeTensors {
     // Writing
 
     /**
-     * Writes {@code tensors} (header in their iteration order) and {@code metadata}, atomically. In the
+     * Writes {@code tensors} (header in their iteration order) and {@code metadata} (sorted by key), atomically. In the
      * data section wider dtypes come first, so every tensor starts at a multiple of its element size;
      * the header is padded with spaces to a multiple of 8, as the reference implementation does.
      */
@@ -390,8 +458,9 @@ public final class SafeTensors {
         }
         ObjectNode header = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
+            // Sorted keys: the same job gives the same bytes, whatever order its map happened to iterate in.
             ObjectNode meta = header.putObject(METADATA);
-            metadata.forEach(meta::put);
+            new TreeMap<>(metadata).forEach(meta::put);
         }
         tensors.forEach((name, e) -> {
             ObjectNode node = header.putObject(name);

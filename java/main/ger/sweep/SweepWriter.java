@@ -23,9 +23,14 @@ public final class SweepWriter {
     private SweepWriter() {
     }
 
-    /** The files a sweep may write; those a run does not write are removed, so no stale file stays beside new ones. */
+    /** The file names a sweep may write; those a run does not write are removed, so no stale file stays beside new ones. */
     static final List<String> FILES = List.of("results.csv", "results.md", "results.json", "rate_distortion.png",
             "rate_distortion.svg", "single_layer.png", "single_layer.svg");
+
+    /** Every file {@link #write} may create in {@code dir}. */
+    public static List<Path> files(Path dir) {
+        return FILES.stream().map(dir::resolve).toList();
+    }
 
     /** Writes the sweep's files into dir and returns their names. */
     public static List<String> write(Path dir, int[] ks, SweepRow original, List<SweepRow> rows, Map<String, Object> context) {

@@ -281,8 +281,9 @@ class CliTest {
     @Test
     void quietPrintsNothingVerbosePrintsTheNotesAndTheDefaultCountsThem() throws Exception {
         Path report = dir.resolve("notes.json");
-        String[] job = fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--method", "ger",
-                "--rank", "3", "--out", dir.resolve("notes.safetensors").toString(), "--report", report.toString());
+        // 20 rows for 24 inputs: at least the note that the rows do not span fc1's input.
+        String[] job = fast("compress", "--model", model.toString(), "--calib", calibFile.toString(), "--calib-rows", "20",
+                "--method", "ger", "--rank", "3", "--out", dir.resolve("notes.safetensors").toString(), "--report", report.toString());
         Run normal = cli(job);
         String what = seedNote(normal);
         assertEquals(0, normal.code(), what);
@@ -726,7 +727,8 @@ class CliTest {
         compressFails(List.of("--calib", empty.toString()), "no rows");
         Path narrow = dir.resolve("narrow.npy");
         Npy.writeMatrix(narrow, uniform(new Random(seed), 20, DIMS[0] - 1));
-        compressFails(List.of("--calib", narrow.toString()), String.valueOf(DIMS[0] - 1), String.valueOf(DIMS[0]));
+        compressFails(List.of("--calib", narrow.toString()), narrow + ", " + model + ": the calibration rows have "
+                + (DIMS[0] - 1) + " columns but the model's first layer fc1 takes " + DIMS[0] + " inputs");
         Path missing = dir.resolve("no-such-calib.npy");
         compressFails(List.of("--calib", missing.toString()), missing.toString());
     }
@@ -740,6 +742,47 @@ class CliTest {
         Files.write(truncated, Arrays.copyOf(whole, whole.length / 2));
         compressFails(List.of("--model", truncated.toString()), truncated.toString());
         compressFails(List.of("--layers", "fc1,fc3"), "fc3");
+    }
+
+    /** An output naming an input, however spelt (a link, a detour through ..), is refused before any work. */
+    @Test
+    void anOutputThatNamesAnInputIsRefused() throws Exception {
+        Path copy = Files.createDirectories(dir.resolve("clobber")).resolve("m.safetensors");
+        Files.copy(model, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path calibCopy = copy.resolveSibling("x.npy");
+        Files.copy(calibFile, calibCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path link = Files.createSymbolicLink(copy.resolveSibling("link.safetensors"), copy);
+        byte[] modelBytes = Files.readAllBytes(copy);
+        byte[] calibBytes = Files.readAllBytes(calibCopy);
+        String detour = copy.getParent().resolve("../clobber/m.safetensors").toString();
+        String[][] clashes = {
+                {"--out", detour, "--out names the same file as --model"},
+                {"--out", link.toString(), "--out names the same file as --model"},
+                {"--out", calibCopy.toString(), "--out names the same file as --calib"},
+                {"--report", copy.toString(), "--report names the same file as --model"},
+                {"--report", copy.resolveSibling("c.safetensors").toString(), "--report names the same file as --out"},
+        };
+        for (String[] clash : clashes) {
+            Map<String, String> opts = new LinkedHashMap<>(Map.of("--model", copy.toString(), "--calib", calibCopy.toString(),
+                    "--out", copy.resolveSibling("c.safetensors").toString()));
+            opts.put(clash[0], clash[1]);
+            List<String> a = new ArrayList<>(List.of(fast("compress", "--method", "lrd", "--rank", "3")));
+            opts.forEach((k, v) -> a.addAll(List.of(k, v)));
+            Run run = expectBadInput(a.toArray(String[]::new), clash[1] + ": " + clash[2]);
+            assertFalse(run.err().contains("rate"), "the job ran before the paths were checked; " + run);
+            assertArrayEquals(modelBytes, Files.readAllBytes(copy), "the model changed; " + run);
+            assertArrayEquals(calibBytes, Files.readAllBytes(calibCopy), "the calibration rows changed; " + run);
+        }
+        Path sweepOut = dir.resolve("clobber-sweep");
+        Path labelsInOut = Files.createDirectories(sweepOut).resolve("results.json");
+        Files.copy(labelFile, labelsInOut, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(), "--data", evalFile.toString(),
+                "--labels", labelsInOut.toString(), "--out", sweepOut.toString(), "--methods", "lrd", "--ranks", "2"),
+                "--out names the same file as --labels");
+        Path trainOut = copy.resolveSibling("y.npy");
+        Files.copy(labelFile, trainOut, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        expectBadInput(new String[] {"train", "--backend", "java", "--data", evalFile.toString(), "--labels", trainOut.toString(),
+                "--out", trainOut.toString()}, "--out names the same file as --labels");
     }
 
     @Test
@@ -768,7 +811,20 @@ class CliTest {
         Path fewer = dir.resolve("fewer-labels.npy");
         Npy.writeLabels(fewer, Arrays.copyOf(evalY, evalY.length - 1));
         expectBadInput(new String[] {"eval", "--backend", "java", "--model", model.toString(), "--data", evalFile.toString(),
-                "--labels", fewer.toString()}, (evalY.length - 1) + " labels for " + evalY.length + " rows");
+                "--labels", fewer.toString()}, evalFile + ", " + fewer + ", " + model + ": "
+                + (evalY.length - 1) + " labels for " + evalY.length + " rows");
+    }
+
+    @Test
+    void sweepRefusalsNameTheFiles() {
+        Path fewer = dir.resolve("sweep-fewer-labels.npy");
+        Npy.writeLabels(fewer, Arrays.copyOf(evalY, evalY.length - 1 - new Random(seed).nextInt(10)));
+        Path sweep = dir.resolve("sweep-named");
+        Run run = expectBadInput(fast("sweep", "--model", model.toString(), "--calib", calibFile.toString(),
+                "--data", evalFile.toString(), "--labels", fewer.toString(), "--out", sweep.toString(),
+                "--methods", "lrd", "--ranks", "2"), " labels for " + evalY.length + " rows");
+        assertTrue(run.err().contains(fewer.toString()) && run.err().contains(evalFile.toString()), seedNote(run));
+        assertFalse(Files.exists(sweep.resolve("results.csv")));
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -71,5 +72,58 @@ class AtomicFilesTest {
         GerException e = IoTestFiles.assertFails(target, "cannot write", () -> AtomicFiles.write(target, temp -> {
         }));
         assertTrue(Files.isRegularFile(blocker), e.getMessage());
+    }
+
+    /**
+     * Temporaries of the same target left by writers that have ended are deleted by the next write;
+     * one of a live writer (this process), one of another target and a look-alike that carries no pid stay.
+     */
+    @Test
+    void theNextWriteDeletesStaleTemporariesOfTheSameTarget() throws Exception {
+        Path target = dir.resolve("m.safetensors");
+        Process ended = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-version").start();
+        ended.waitFor();
+        long deadPid = ended.pid();
+        long random = new java.util.Random(System.nanoTime()).nextLong() >>> 1;
+        Path stale = IoTestFiles.write(dir.resolve(".m.safetensors." + deadPid + "-" + Long.toString(random, 36) + ".tmp"), new byte[64]);
+        Path live = IoTestFiles.write(dir.resolve(".m.safetensors." + ProcessHandle.current().pid() + "-abc.tmp"), new byte[1]);
+        Path otherTarget = IoTestFiles.write(dir.resolve(".n.safetensors." + deadPid + "-abc.tmp"), new byte[1]);
+        Path noPid = IoTestFiles.write(dir.resolve(".m.safetensors.abc.tmp"), new byte[1]);
+        AtomicFiles.write(target, temp -> Files.write(temp, new byte[] {1, 2}));
+        assertFalse(Files.exists(stale), "the stale temporary is still there");
+        assertTrue(Files.exists(live) && Files.exists(otherTarget) && Files.exists(noPid), "a file that is not stale was deleted");
+        assertArrayEquals(new byte[] {1, 2}, Files.readAllBytes(target));
+    }
+
+    /** SIGTERM while a write is in progress: the shutdown hook deletes the temporary file. */
+    @Test
+    void sigtermDeletesTheTemporaryFile() throws Exception {
+        Path target = dir.resolve("slow.bin");
+        Process writer = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "-cp", System.getProperty("java.class.path"), SlowWriter.class.getName(), target.toString())
+                .redirectErrorStream(true).start();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(writer.getInputStream()))) {
+            assertEquals("writing", lines.readLine());
+            assertEquals(1, entries(dir), "the temporary file exists while the write runs");
+            writer.destroy(); // SIGTERM
+            assertTrue(writer.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertEquals(0, entries(dir), "the temporary file survived SIGTERM");
+    }
+
+    /** Writes a few bytes of {@code args[0]}'s temporary file, says so, and waits to be killed. */
+    static final class SlowWriter {
+        public static void main(String[] args) {
+            AtomicFiles.write(Path.of(args[0]), temp -> {
+                Files.write(temp, new byte[] {1, 2, 3});
+                System.out.println("writing");
+                System.out.flush();
+                try {
+                    Thread.sleep(60_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
     }
 }

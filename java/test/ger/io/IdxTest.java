@@ -102,4 +102,42 @@ class IdxTest {
         Path header = write(dir.resolve("h-ubyte"), Arrays.copyOf(full, 9));
         assertFails(header, "truncated", () -> Idx.readImages(header));
     }
+
+    /** Dimensions whose product overflows a long, and no data: refused naming the file, raw or gzipped. */
+    @Test
+    void hugeDimsWithoutData() throws IOException {
+        int[] huge = {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE};
+        Path raw = write(dir.resolve("huge-ubyte"), idx(0x08, huge, new byte[0]));
+        assertFails(raw, "too large", () -> Idx.readImages(raw));
+        Path gz = write(dir.resolve("huge.idx.gz"), gzip(idx(0x08, huge, new byte[0])));
+        assertFails(gz, "too large", () -> Idx.readImages(gz));
+        Path labels = write(dir.resolve("huge-labels-ubyte"), idx(0x08, new int[] {Integer.MAX_VALUE}, new byte[0]));
+        assertFails(labels, "are too large", () -> Idx.readLabels(labels));
+    }
+
+    /** The gzip trailer is checked (the decoder checks it only when read to the end) and nothing may follow the data. */
+    @Test
+    void corruptGzipTrailerAndBytesAfterTheData() throws IOException {
+        Random rnd = new Random(System.nanoTime());
+        int n = 1 + rnd.nextInt(9);
+        byte[] pixels = new byte[n * 4];
+        rnd.nextBytes(pixels);
+        byte[] images = idx(0x08, new int[] {n, 2, 2}, pixels);
+        byte[] zipped = gzip(images);
+        for (int at : new int[] {zipped.length - 1, zipped.length - 5}) {  // the length, then the CRC
+            byte[] corrupt = zipped.clone();
+            corrupt[at] ^= (byte) (1 + rnd.nextInt(255));
+            Path f = write(dir.resolve("corrupt.gz"), corrupt);
+            assertFails(f, "corrupt gzip data", () -> Idx.readImages(f));
+        }
+        Path garbage = write(dir.resolve("garbage.gz"), IoTestFiles.concat(zipped, "trailing".getBytes()));
+        assertFails(garbage, "the gzip trailer (CRC-32 and length) does not match", () -> Idx.readImages(garbage));
+        Path twoMembers = write(dir.resolve("two.gz"), IoTestFiles.concat(gzip(Arrays.copyOf(images, 10)),
+                gzip(Arrays.copyOfRange(images, 10, images.length))));
+        assertFails(twoMembers, "several gzip members", () -> Idx.readImages(twoMembers));
+        Path rawExtra = write(dir.resolve("extra-ubyte"), IoTestFiles.concat(images, new byte[] {7, 7, 7}));
+        assertFails(rawExtra, "3 bytes after the " + pixels.length + " data bytes", () -> Idx.readImages(rawExtra));
+        Path gzExtra = write(dir.resolve("extra.gz"), gzip(IoTestFiles.concat(images, new byte[] {7})));
+        assertFails(gzExtra, "1 bytes after the", () -> Idx.readImages(gzExtra));
+    }
 }

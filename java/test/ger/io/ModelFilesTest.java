@@ -169,6 +169,27 @@ class ModelFilesTest {
         assertFails(empty, "not a stack of linear layers", () -> ModelFiles.loadStack(empty, null));
     }
 
+    /** The layers metadata lists names comma-separated: a name it cannot hold is refused when the model is read. */
+    @Test
+    void layerNamesTheListCannotHoldAreRefusedOnLoad() {
+        Random rnd = new Random(System.nanoTime());
+        int in = 2 + rnd.nextInt(5);
+        int out = 2 + rnd.nextInt(5);
+        Path comma = torchFile("comma.safetensors", layers(rnd, List.of("a,b"), new int[] {in, out}));
+        assertFails(comma, "layer name 'a,b' has a comma", () -> ModelFiles.loadStack(comma, null));
+        Path empty = torchFile("unnamed.safetensors", layers(rnd, List.of(""), new int[] {in, out}));
+        assertFails(empty, "layer name '' is empty", () -> ModelFiles.loadStack(empty, null));
+    }
+
+    /** A 0 x in layer would "compress" at rate NaN: refused. */
+    @Test
+    void aLayerWithNoOutputsOrNoInputs() {
+        int in = 2 + new Random(System.nanoTime()).nextInt(30);
+        Path noOutputs = torchFile("no-outputs.safetensors", List.of(new DenseLayer("fc0", Matrix.zeros(0, in), Matrix.zeros(1, 0))));
+        assertFails(noOutputs, "tensor 'fc0.weight' has shape [0, " + in + "]: a layer needs at least one input and one output",
+                () -> ModelFiles.loadStack(noOutputs, null));
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Compressed models
 

@@ -193,4 +193,29 @@ class NpyTest {
         Path frac = write(dir.resolve("frac.npy"), npy(1, dict("<f4", "(2,)"), IoTestFiles.floatsLe(new float[] {1, 2.5f})));
         assertFails(frac, "label 2.5 at index 1 is not a whole number", () -> Npy.readLabels(frac));
     }
+
+    /** A shape whose byte count overflows a long, followed by a little data: refused as too large for the file. */
+    @Test
+    void hugeShapeWithLittleData() throws IOException {
+        byte[] data = new byte[25_600];
+        new Random(System.nanoTime()).nextBytes(data);
+        Path f = write(dir.resolve("huge.npy"), npy(1, dict("<f4", "(2147483647, 2147483647)"), data));
+        assertFails(f, "needs more than 2^63 data bytes, the file has 25600", () -> Npy.readMatrix(f));
+        Path labels = write(dir.resolve("labels.npy"), npy(1, dict("<i8", "(2147483000,)"), data));
+        assertFails(labels, "truncated", () -> Npy.readLabels(labels));
+    }
+
+    /** A dict without its closing brace, and a key given twice (NumPy would take the last): refused. */
+    @Test
+    void headerDictUnclosedOrWithARepeatedKey() throws IOException {
+        byte[] data = IoTestFiles.floatsLe(new float[] {(float) new Random(System.nanoTime()).nextGaussian()});
+        Path open = write(dir.resolve("open.npy"), npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), ", data));
+        assertFails(open, "header is not a dict", () -> Npy.readMatrix(open));
+        Path twice = write(dir.resolve("twice.npy"),
+                npy(1, "{'descr': '<i4', 'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), }", data));
+        assertFails(twice, "header names a key twice", () -> Npy.readMatrix(twice));
+        Path shapes = write(dir.resolve("shapes.npy"),
+                npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), 'shape': (1,), }", data));
+        assertFails(shapes, "header names a key twice", () -> Npy.readMatrix(shapes));
+    }
 }

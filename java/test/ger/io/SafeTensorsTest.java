@@ -214,7 +214,7 @@ class SafeTensorsTest {
 
     @Test
     void missingTensorWrongDtypeWrongRank() throws IOException {
-        String json = "{\"c\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},"
+        String json = "{\"c\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]},"
                 + "\"i\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[8,16]},"
                 + "\"x\":{\"dtype\":\"F32\",\"shape\":[1,1,2],\"data_offsets\":[16,24]},"
                 + "\"f\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[24,28]}}";
@@ -231,5 +231,78 @@ class SafeTensorsTest {
     void missingFile() {
         Path f = dir.resolve("absent.safetensors");
         assertFails(f, "no such file", () -> SafeTensors.read(f));
+    }
+
+    /** The same tensors and metadata, the metadata inserted in two different random orders: the same bytes. */
+    @Test
+    void sameContentSameBytesWhateverTheMetadataOrder() throws IOException {
+        long seed = System.nanoTime();
+        Random rnd = new Random(seed);
+        Matrix w = random(rnd, 1 + rnd.nextInt(5), 1 + rnd.nextInt(5));
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            keys.add("key" + rnd.nextInt(1_000_000) + "_" + i);
+        }
+        byte[][] written = new byte[2][];
+        for (int run = 0; run < 2; run++) {
+            java.util.Collections.shuffle(keys, rnd);
+            Map<String, String> meta = new LinkedHashMap<>();
+            keys.forEach(k -> meta.put(k, "value of " + k));
+            Path file = dir.resolve("run" + run + ".safetensors");
+            SafeTensors.write(file, Map.of("w", SafeTensors.Entry.f32(w)), meta);
+            written[run] = Files.readAllBytes(file);
+        }
+        assertArrayEquals(written[0], written[1], "seed " + seed);
+    }
+
+    /** What the reference implementation refuses: the tensors must tile the data section exactly. */
+    @Test
+    void offsetsThatOverlapLeaveHolesOrLeaveBytesOver() throws IOException {
+        byte[] data = IoTestFiles.floatsLe(new float[] {1.5f, -2f, 3f});
+        Path overlap = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", data);
+        assertFails(overlap, "tensor 'b': data_offsets [4, 12] overlap tensor 'a', which ends at 8", () -> SafeTensors.read(overlap));
+        Path same = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", data);
+        assertFails(same, "overlap tensor", () -> SafeTensors.read(same));
+        Path hole = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", data);
+        assertFails(hole, "tensor 'b': data_offsets [8, 12] leave bytes [4, 8) of the data section to no tensor",
+                () -> SafeTensors.read(hole));
+        Path over = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data);
+        assertFails(over, "the tensors cover 8 bytes of the data section, which has 12: 4 bytes left over",
+                () -> SafeTensors.read(over));
+        // Out of header order but tiling: accepted.
+        Path shuffled = file("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+                + "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data);
+        assertArrayEquals(new float[] {3f}, SafeTensors.read(shuffled).matrix("b").toArray());
+    }
+
+    @Test
+    void floatsWhereIntegersBelong() throws IOException {
+        byte[] data = new byte[24];
+        Path offsets = file("{\"t\":{\"dtype\":\"F32\",\"shape\":[6],\"data_offsets\":[0,24.0]}}", data);
+        assertFails(offsets, "data_offsets holds 24.0, not a non-negative integer", () -> SafeTensors.read(offsets));
+        Path shape = file("{\"t\":{\"dtype\":\"F32\",\"shape\":[6.0],\"data_offsets\":[0,24]}}", data);
+        assertFails(shape, "shape holds 6.0, not a non-negative integer", () -> SafeTensors.read(shape));
+    }
+
+    /** A byte-order mark, an overlong "/" (c0 af) and a lone continuation byte: not the UTF-8 the format requires. */
+    @Test
+    void headerThatIsNotStrictUtf8() throws IOException {
+        byte[] data = new byte[4];
+        byte[] entry = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Path bom = write(dir.resolve("bom.safetensors"), headerBytes(IoTestFiles.concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, entry), data));
+        assertFails(bom, "byte-order mark", () -> SafeTensors.read(bom));
+        for (byte[] bad : new byte[][] {{(byte) 0xC0, (byte) 0xAF}, {(byte) 0x80}, {(byte) 0xED, (byte) 0xA0, (byte) 0x80}}) {
+            byte[] named = IoTestFiles.concat("{\"a".getBytes(java.nio.charset.StandardCharsets.US_ASCII), bad,
+                    java.util.Arrays.copyOfRange(entry, 2, entry.length));
+            Path f = write(dir.resolve("utf8.safetensors"), headerBytes(named, data));
+            assertFails(f, "header is not valid UTF-8: a malformed byte sequence at file offset 11", () -> SafeTensors.read(f));
+        }
+    }
+
+    private static byte[] headerBytes(byte[] header, byte[] data) {
+        return IoTestFiles.concat(IoTestFiles.le(8).putLong(header.length).array(), header, data);
     }
 }
