@@ -2,14 +2,10 @@ package ger.method;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
-import ger.bench.Workload;
-import ger.io.Idx;
-import ger.io.ModelFiles;
 import ger.model.CompressedModel;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -30,22 +26,10 @@ public final class BudgetCriterion {
     }
 
     public static void main(String[] args) {
-        boolean demo = args[0].equals("demo");
-        FcStack model;
-        Matrix calib;
-        int next;
-        if (demo) {
-            model = ModelFiles.loadStack(Path.of(args[1]), null);
-            try (Matrix train = Idx.readImages(Path.of(args[2]).resolve("train-images-idx3-ubyte.gz"))) {
-                calib = train.rowRange(0, 10_000);
-            }
-            next = 3;
-        } else {
-            Workload w = Workload.of(args[0], Integer.parseInt(args[1]), 42);
-            model = w.model();
-            calib = w.calib();
-            next = 2;
-        }
+        CriterionInputs inputs = CriterionInputs.of(args);
+        FcStack model = inputs.model();
+        Matrix calib = inputs.calib();
+        int next = inputs.next();
         List<MethodName> methods = Arrays.stream(args[next].split(",")).map(MethodName::parse).toList();
         List<Double> rates = Arrays.stream(args[next + 1].split(",")).map(Double::parseDouble).toList();
         String schedule = args.length > next + 2 ? args[next + 2] : "0.01x25,1x25";
