@@ -69,6 +69,22 @@ class CudaBackendTest {
         assertTrue(cuda.deviceDetails().contains("sm_"), cuda.deviceDetails());
     }
 
+    /** Freed memory goes back to the pool, which keeps it: freeMemory must count it as free again. */
+    @Test
+    void freeMemoryCountsWhatThePoolHoldsIdle() {
+        long before = cuda.freeMemory();
+        long bytes = Math.min(1L << 30, before / 4);
+        int rows = (int) (bytes / Float.BYTES / 1024);
+        ger.backend.Tensor big = cuda.allocate(rows, 1024);
+        cuda.fill(big, 1f);
+        long during = cuda.freeMemory();
+        big.close();
+        long after = cuda.freeMemory();
+        long slack = 64L << 20; // other allocations of the driver and the libraries
+        assertTrue(during <= before - (long) rows * 1024 * Float.BYTES + slack, before + " then " + during);
+        assertTrue(after >= before - slack, "free memory " + before + " before, " + after + " after freeing " + bytes + " bytes");
+    }
+
     @Test
     void largeReductionsMatchDoubleReferences() {
         long seed = System.nanoTime();
