@@ -12,6 +12,8 @@
 #   bench     ger bench and the PyTorch peer side by side (AlexNet, VGG-19),
 #             OpenCL and CUDA on the same small job                              -> bench.log, results.tgz
 #   precision VGG-19 with 3xTF32 and with TF32 GEMMs (ger --gemm), the peer with TF32 -> bench.log, results.tgz
+#   budget    AS and GER on VGG-19 (n = 16,384): --rate 10, 16, 32 against the uniform --rank 292, 182, 91
+#             that store at least as many weights (bench/results/budget.md)          -> budget.log
 #   gram      VGG-19 at n = 100,000: the Gram in blocks of 32,768 rows (SYRK, beta = 1) -> bench.log, results.tgz
 #   stream    the rows in host memory, through the GPU in chunks (--stream-rows):
 #             validate against java, and VGG-19 n=32,768 beside the resident run  -> validate.log, bench.log
@@ -20,7 +22,7 @@
 #   memcheck  compute-sanitizer memcheck on the conformance + backend tests      -> tests.log
 # At most 8 files come back, all under $OUT. Exit status: 0 when every step passed. Each call ends by
 # itself in END seconds (below), so all the steps take two calls, e.g.
-#   run.sh tests validate bench        then        run.sh precision gram stream ncu memcheck
+#   run.sh tests validate bench        then        run.sh precision budget gram stream ncu memcheck
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/ger-out}
@@ -65,7 +67,7 @@ say "commit $(cat "$D/COMMIT")"
 [ -f "$D/ger_kernels.fatbin" ] && JAVA+=("-Dger.cuda.fatbin=$D/ger_kernels.fatbin")
 CP="$D/bench:$D/test-classes:$D/ger.jar:$D/lib/*"
 
-STEPS=${*:-tests opencl validate bench precision gram stream tour ncu memcheck}
+STEPS=${*:-tests opencl validate bench precision budget gram stream tour ncu memcheck}
 FAILED=0
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 
@@ -146,6 +148,22 @@ if has precision; then
   step bench-peer-vgg19-tf32 150 "$OUT/bench.log" python3 bench/peer/ger_peer.py --workload vgg19 --n 32768 --rank 256 --tf32 \
     --out "$R/peer-vgg19-tf32.json"
   tar -C "$R" -czf "$OUT/results.tgz" .
+fi
+
+if has budget; then
+  say "== size budgets against uniform ranks: AS and GER on VGG-19"
+  B=/tmp/ger-budget
+  step export-vgg19 90 "$OUT/budget.log" "${GER[@]}" bench --workload vgg19 --n 16384 --backend cuda --export "$B" || FAILED=1
+  for method in as ger; do
+    for pair in "10 292" "16 182" "32 91"; do
+      set -- $pair
+      step "budget-$method-$1x" 60 "$OUT/budget.log" "${GER[@]}" compress --backend cuda --model "$B/model.safetensors" \
+        --calib "$B/calib.npy" --method $method --rate "$1" --out "$B/$method-rate$1.safetensors" || FAILED=1
+      step "uniform-$method-k$2" 60 "$OUT/budget.log" "${GER[@]}" compress --backend cuda --model "$B/model.safetensors" \
+        --calib "$B/calib.npy" --method $method --rank "$2" --out "$B/$method-k$2.safetensors" || FAILED=1
+    done
+  done
+  grep -E "output relative error|ranks chosen" "$OUT/budget.log" | tee -a "$LOG"
 fi
 
 if has gram; then
