@@ -80,6 +80,9 @@ final class SweepCommand implements Callable<Integer> {
         int[] ks = Inputs.topK(s.topk, stack.outputDim());
         Sweep sw = new Sweep(b, stack, x, xv, yv, ks, o, grid.kept(), new TerminalProgress());
         try {
+            sw.planJobs(Sweep.jobs(methods, grid.uniform().size(), s.pqDims.size())
+                    + Sweep.lowRankJobs(methods, grid.perLayer().size() + grid.rates().size())
+                    + (s.singleLayer ? stack.depth() * Sweep.jobs(methods, grid.singleLayer().size(), s.pqDims.size()) : 0));
             SweepRow original = sw.original();
             List<SweepRow> rows = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));
             rows.addAll(sw.runRanks(methods, grid.perLayer()));

@@ -40,6 +40,10 @@ public final class Sweep {
     private final Progress progress;
     /** Layers every job of the sweep (the single-layer study aside) leaves with their original weights. */
     private final Set<Integer> kept;
+    /** Jobs the caller announced ({@link #planJobs}), for the progress line; 0 when not announced. */
+    private int jobsPlanned;
+    private int jobsDone;
+    private long firstJobStarted;
 
     public Sweep(Backend backend, FcStack model, Matrix calib, Matrix evalX, int[] evalY, int[] ks, Options options,
                  Set<Integer> kept, Progress progress) {
@@ -58,6 +62,44 @@ public final class Sweep {
 
     public int[] ks() {
         return ks.clone();
+    }
+
+    /** How many jobs {@link #run} makes for these methods at this many ranks and PQ dimensions. */
+    public static int jobs(List<MethodName> methods, int ranks, int pqDims) {
+        return methods.stream().mapToInt(m -> m.isLowRank() ? ranks : m == MethodName.PQ ? pqDims : 1).sum();
+    }
+
+    /** How many jobs {@link #runRanks} and {@link #runBudgets} make for these methods at this many plans or rates. */
+    public static int lowRankJobs(List<MethodName> methods, int plans) {
+        return (int) methods.stream().filter(MethodName::isLowRank).count() * plans;
+    }
+
+    /**
+     * Announces the jobs the caller will run, so that each job's progress line says which of how many
+     * it is and the time left, estimated from the mean time of the jobs so far.
+     */
+    public void planJobs(int total) {
+        jobsPlanned = total;
+    }
+
+    private void announce(String label) {
+        if (jobsDone == 0) {
+            firstJobStarted = System.nanoTime();
+        }
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "job %d", jobsDone + 1));
+        if (jobsPlanned > 0) {
+            line.append(String.format(Locale.ROOT, " of %d", Math.max(jobsPlanned, jobsDone + 1)));
+            if (jobsDone > 0) {
+                double mean = (System.nanoTime() - firstJobStarted) / 1e9 / jobsDone;
+                line.append(", about ").append(minutes(mean * Math.max(0, jobsPlanned - jobsDone))).append(" left");
+            }
+        }
+        System.err.println(line.append(": ").append(label));
+    }
+
+    private static String minutes(double seconds) {
+        long s = Math.round(seconds);
+        return s < 60 ? s + " s" : String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
     }
 
     /** The uncompressed model's row (rate 1). */
@@ -112,6 +154,7 @@ public final class Sweep {
     private SweepRow job(MethodName m, int knob, Double budgetRate, Integer layer, String label,
                          Supplier<CompressionResult> compress) {
         String study = layer == null ? "all" : model.layer(layer).name();
+        announce(label);
         try (Backend.Range range = backend.range("sweep point " + label)) {
             long started = System.nanoTime();
             CompressionResult r = compress.get();
@@ -127,6 +170,8 @@ public final class Sweep {
                         r.allocation() == null ? null : r.allocation().predictedRelError(), r.phaseSeconds(), seconds,
                         r.notes());
             }
+        } finally {
+            jobsDone++;
         }
     }
 
