@@ -292,11 +292,11 @@ public final class JavaBackend implements Backend {
         Shapes.require("addRowVector", "v", vt, 1, xt.cols());
         Matrix x = m(xt);
         Matrix v = m(vt);
-        for (int i = 0; i < x.rows(); i++) {
+        IntStream.range(0, x.rows()).parallel().forEach(i -> {
             for (int j = 0; j < x.cols(); j++) {
                 x.set(i, j, x.get(i, j) + alpha * v.get(0, j));
             }
-        }
+        });
     }
 
     @Override
@@ -310,16 +310,25 @@ public final class JavaBackend implements Backend {
         Shapes.require("columnSums", "sums", sumsT, 1, xt.cols());
         Matrix x = m(xt);
         Matrix sums = m(sumsT);
-        double[] acc = new double[x.cols()];
-        for (int i = 0; i < x.rows(); i++) {
-            for (int j = 0; j < x.cols(); j++) {
-                acc[j] += x.get(i, j);
+        int cols = x.cols();
+        // in parallel over blocks of columns; each column is still summed over the rows in order
+        IntStream.range(0, (cols + COLUMN_BLOCK - 1) / COLUMN_BLOCK).parallel().forEach(blk -> {
+            int from = blk * COLUMN_BLOCK;
+            int to = Math.min(cols, from + COLUMN_BLOCK);
+            double[] acc = new double[to - from];
+            for (int i = 0; i < x.rows(); i++) {
+                for (int j = from; j < to; j++) {
+                    acc[j - from] += x.get(i, j);
+                }
             }
-        }
-        for (int j = 0; j < acc.length; j++) {
-            sums.set(0, j, (float) acc[j]);
-        }
+            for (int j = from; j < to; j++) {
+                sums.set(0, j, (float) acc[j - from]);
+            }
+        });
     }
+
+    /** Columns per parallel task of {@link #columnSums}. */
+    private static final int COLUMN_BLOCK = 128;
 
     @Override
     public void addDiagonal(Tensor at, float value) {
