@@ -35,6 +35,8 @@ public final class Sweep {
     private final FcStack model;
     private final Matrix evalX;
     private final int[] evalY;
+    /** The original's logits on evalX, computed once for every job's evaluation. */
+    private final Matrix evalOutputs;
     private final int[] ks;
     private final CompressionSession session;
     private final Progress progress;
@@ -58,6 +60,7 @@ public final class Sweep {
         this.progress = progress;
         this.kept = Set.copyOf(kept);
         this.session = new CompressionSession(backend, model, calib, options, progress);
+        this.evalOutputs = Evaluator.originalOutputs(backend, model, evalX);
     }
 
     public int[] ks() {
@@ -104,7 +107,7 @@ public final class Sweep {
 
     /** The uncompressed model's row (rate 1). */
     public SweepRow original() {
-        Evaluation e = Evaluator.evaluate(backend, model, null, evalX, evalY, ks);
+        Evaluation e = Evaluator.evaluate(backend, model, evalOutputs, null, evalX, evalY, ks);
         return new SweepRow("all", "original", 0, null, null, 1.0, e.topkError(), 0.0, 0.0, null, Map.of(), 0.0, List.of());
     }
 
@@ -160,7 +163,7 @@ public final class Sweep {
             CompressionResult r = compress.get();
             double seconds = (System.nanoTime() - started) / 1e9;
             try (CompressedModel compressed = r.model()) {
-                Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
+                Evaluation e = Evaluator.evaluate(backend, model, evalOutputs, compressed, evalX, evalY, ks);
                 // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
                 double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
                 System.err.printf("%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs%n", label,
@@ -177,5 +180,6 @@ public final class Sweep {
 
     public void close() {
         session.close();
+        evalOutputs.close();
     }
 }
