@@ -51,6 +51,7 @@ nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()[:90]
 all_loads = loads["ger"] + loads["numpy"]
 names = [("activations", "the original network's forward over the rows (report phase `activations`)"),
+         ("activations-warm", "the same forward again in the same process (a warm JVM)"),
          ("epoch", "one global-stage epoch at k = 128, batch 256 (GER-IC, lr 0.05; report phase `global`)"),
          ("svd", "LRD's SVDs of the three layers (report phase `svd`)"),
          ("as", "AS at k = 128, schedule 0.01x25,1x25, all layers (sum of `init` phases)")]

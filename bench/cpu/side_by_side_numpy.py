@@ -63,6 +63,7 @@ def main():
         logits = timed("activations", lambda: original_forward(x, layers))[-1]
         factors = timed("svd", lambda: ref.lrd(layers, 128))
         timed("epoch", lambda: ref.global_stage(x, logits, factors, epochs=1, batch=256, lr=0.05))
+        timed("activations-warm", lambda: original_forward(x, layers))
     elif which == "as":
         timed("as", lambda: ref.as_init(x, layers, 128, ref.parse_schedule("0.01x25,1x25")))
     else:

@@ -20,7 +20,8 @@ import java.util.Map;
  * of issue 12's table as the compression session reports them, one "phase seconds" line each.
  * Usage: SideBySide MODEL.safetensors TRAIN_IMAGES.gz ROWS (quick | as). quick: an LRD job at k = 128
  * (the original network's forward, report phase "activations", and the SVDs of every layer), then
- * GER-IC at k = 128 with one global epoch of batch 256 at lr 0.05. as: AS at k = 128, schedule
+ * GER-IC at k = 128 with one global epoch of batch 256 at lr 0.05, then the forward again in a new
+ * session of the same, now warm, JVM. as: AS at k = 128, schedule
  * 0.01x25,1x25, every layer.
  */
 public final class SideBySide {
@@ -43,6 +44,9 @@ public final class SideBySide {
                     print("activations", lrd.get("activations"));
                     print("svd", lrd.get("svd"));
                     print("epoch", phases(session.compress(MethodName.GER_IC, 128)).get("global"));
+                    try (CompressionSession warm = new CompressionSession(backend, model, calib, options, Progress.NONE)) {
+                        print("activations-warm", phases(warm.compress(MethodName.LRD, 128)).get("activations"));
+                    }
                 }
                 case "as" -> print("as", phases(session.compress(MethodName.AS, 128)).entrySet().stream()
                         .filter(e -> e.getKey().startsWith("init ")).mapToDouble(Map.Entry::getValue).sum());
