@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
 @Command(name = "demo", mixinStandardHelpOptions = true, defaultValueProvider = DemoCommand.Defaults.class,
         description = "The embedded default: the Fashion-MNIST MLP 784-1024-1024-10 (loaded from the jar, or trained "
                 + "if absent), swept with 3,000 training rows as calibration and the 10,000 test images as evaluation. "
-                + "Its defaults differ from the sweep's so that it ends in about two minutes on 2 cores: ranks 8..128 "
+                + "Its defaults differ from the sweep's so that it ends in under two minutes on 2 cores: ranks 8..128 "
                 + "(the layers are 1024 wide), budgets at 8x, 16x and 32x, a 10-iteration lambda schedule, 5 global "
                 + "epochs at lr 0.05 (the rate search would cost more than the epochs here), 25 PQ iterations.")
 final class DemoCommand implements Callable<Integer> {
