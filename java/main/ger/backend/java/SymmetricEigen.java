@@ -152,8 +152,6 @@ record SymmetricEigen(double[] values, double[][] vectors) {
         double f = 0;
         double tst1 = 0;
         double eps = Math.ulp(1.0);
-        double[] cosines = new double[n];
-        double[] sines = new double[n];
         for (int l = 0; l < n; l++) {
             // find a negligible subdiagonal element
             tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
@@ -198,10 +196,8 @@ record SymmetricEigen(double[] values, double[][] vectors) {
                         c = p / r;
                         p = c * d[i] - s * g;
                         d[i + 1] = h + s * (c * g + s * d[i]);
-                        cosines[i] = c;
-                        sines[i] = s;
+                        rotate(u[i], u[i + 1], c, s);
                     }
-                    rotate(u, l, m, cosines, sines);
                     p = -s * s2 * c3 * el1 * e[l] / dl1;
                     e[l] = s * p;
                     d[l] = c * p;
@@ -229,34 +225,12 @@ record SymmetricEigen(double[] values, double[][] vectors) {
         }
     }
 
-    /** Columns per parallel task of {@link #rotate}. */
-    private static final int COLUMN_BLOCK = 256;
-
-    /**
-     * One QL sweep's rotations, i = m - 1 down to l: (u[i], u[i + 1]) = (c u[i] - s u[i + 1],
-     * s u[i] + c u[i + 1]) with c, s = cosines[i], sines[i]. The sweep's scalars do not depend on u,
-     * so blocks of columns take every rotation of the sweep in parallel: each element still sees the
-     * same rotations in the same order.
-     */
-    private static void rotate(double[][] u, int l, int m, double[] cosines, double[] sines) {
-        int n = u[0].length;
-        int blocks = n >= PARALLEL_FROM ? (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK : 1;
-        int width = (n + blocks - 1) / blocks;
-        IntStream range = IntStream.range(0, blocks);
-        (blocks > 1 ? range.parallel() : range).forEach(blk -> {
-            int from = blk * width;
-            int to = Math.min(n, from + width);
-            for (int i = m - 1; i >= l; i--) {
-                double[] a = u[i];
-                double[] b = u[i + 1];
-                double c = cosines[i];
-                double s = sines[i];
-                for (int k = from; k < to; k++) {
-                    double h = b[k];
-                    b[k] = s * a[k] + c * h;
-                    a[k] = c * a[k] - s * h;
-                }
-            }
-        });
+    /** (a, b) = (c a - s b, s a + c b), element-wise. */
+    private static void rotate(double[] a, double[] b, double c, double s) {
+        for (int k = 0; k < a.length; k++) {
+            double h = b[k];
+            b[k] = s * a[k] + c * h;
+            a[k] = c * a[k] - s * h;
+        }
     }
 }
