@@ -35,6 +35,18 @@ public interface Backend extends AutoCloseable {
         return Long.MAX_VALUE;
     }
 
+    // ---------------------------------------------------------------- cost model
+
+    /**
+     * The rate of a thin GEMM (an output a few tens of columns wide against a long reduction) as a
+     * fraction of a large square one on this backend, for the methods' cost models that choose
+     * between two forms of a computation from its shapes alone (never by timing, so that the same
+     * inputs give the same result on a loaded machine). 1 where it has not been measured.
+     */
+    default double thinGemmEfficiency() {
+        return 1.0;
+    }
+
     /** A rows x cols tensor with undefined contents. */
     Tensor allocate(int rows, int cols);
 

@@ -68,6 +68,11 @@ public final class ProfilingBackend implements Backend {
     }
 
     @Override
+    public double thinGemmEfficiency() {
+        return inner.thinGemmEfficiency();
+    }
+
+    @Override
     public Tensor allocate(int rows, int cols) {
         return inner.allocate(rows, cols);
     }

@@ -86,6 +86,9 @@ final class SweepCommand implements Callable<Integer> {
             sw.saveModelsTo(out.resolve("models"));
         }
         try {
+            sw.planJobs(Sweep.jobs(methods, grid.uniform().size(), s.pqDims.size())
+                    + Sweep.lowRankJobs(methods, grid.perLayer().size() + grid.rates().size())
+                    + (s.singleLayer ? stack.depth() * Sweep.jobs(methods, grid.singleLayer().size(), s.pqDims.size()) : 0));
             SweepRow original = Inputs.about(sw::original, inputs);
             List<SweepRow> rows = Inputs.about(() -> {
                 List<SweepRow> all = new ArrayList<>(sw.run(methods, grid.uniform(), s.pqDims, null));

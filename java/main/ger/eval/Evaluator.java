@@ -28,11 +28,46 @@ public final class Evaluator {
      */
     public static Evaluation evaluate(Backend b, FcStack original, CompressedModel compressed, Matrix data,
                                       int[] labels, int[] ks) {
-        return evaluate(b, original, compressed, data, labels, ks, CHUNK_ROWS);
+        return evaluate(b, original, null, compressed, data, labels, ks, CHUNK_ROWS);
     }
 
-    static Evaluation evaluate(Backend b, FcStack original, CompressedModel compressed, Matrix data, int[] labels,
-                               int[] ks, int chunkRows) {
+    /**
+     * As {@link #evaluate(Backend, FcStack, CompressedModel, Matrix, int[], int[])} with the original's
+     * logits on data given (from {@link #originalOutputs}), so that many compressed models are compared
+     * without running the original again for each.
+     */
+    public static Evaluation evaluate(Backend b, FcStack original, Matrix originalOutputs, CompressedModel compressed,
+                                      Matrix data, int[] labels, int[] ks) {
+        if (originalOutputs.rows() != data.rows() || originalOutputs.cols() != original.outputDim()) {
+            throw new IllegalArgumentException("original outputs " + originalOutputs.shape() + " for " + data.rows()
+                    + " rows of a model with " + original.outputDim() + " outputs");
+        }
+        return evaluate(b, original, originalOutputs, compressed, data, labels, ks, CHUNK_ROWS);
+    }
+
+    /** The original's logits on data (n x outputs), chunk by chunk as {@link #evaluate} computes them. */
+    public static Matrix originalOutputs(Backend b, FcStack original, Matrix data) {
+        Matrix out = Matrix.zeros(data.rows(), original.outputDim());
+        try (Forward net = Forward.of(b, original)) {
+            net.requireInput(data);
+            for (int from = 0; from < data.rows(); from += CHUNK_ROWS) {
+                int count = Math.min(CHUNK_ROWS, data.rows() - from);
+                try (Matrix hostChunk = data.rowRange(from, count);
+                     Tensor chunk = b.upload(hostChunk);
+                     Tensor logits = net.outputs(chunk)) {
+                    b.downloadRows(logits, 0, out, from, count);
+                }
+            }
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    /** originalOutputs null: computed chunk by chunk here. */
+    static Evaluation evaluate(Backend b, FcStack original, Matrix originalOutputs, CompressedModel compressed,
+                               Matrix data, int[] labels, int[] ks, int chunkRows) {
         int outputs = original.outputDim();
         if (data.rows() == 0) {
             throw new GerException("evaluation data has no rows");
@@ -69,7 +104,8 @@ public final class Evaluator {
                 int count = Math.min(chunkRows, data.rows() - from);
                 try (Matrix hostChunk = data.rowRange(from, count);
                      Tensor chunk = b.upload(hostChunk);
-                     Tensor reference = originalNet.outputs(chunk);
+                     Tensor reference = originalOutputs == null ? originalNet.outputs(chunk)
+                             : uploadRows(b, originalOutputs, from, count);
                      Tensor logits = compressedNet == null ? null : compressedNet.outputs(chunk)) {
                     if (logits != null) {
                         squaredError += b.squaredError(logits, reference);
@@ -91,5 +127,11 @@ public final class Evaluator {
         }
         double relError = squaredError == 0 ? 0 : Math.sqrt(squaredError / squaredNorm);
         return new Evaluation(kept, topkError, relError);
+    }
+
+    private static Tensor uploadRows(Backend b, Matrix host, int from, int count) {
+        Tensor t = b.allocate(count, host.cols());
+        b.uploadRows(host, from, t, 0, count);
+        return t;
     }
 }

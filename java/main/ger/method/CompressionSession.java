@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.HashMap;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import java.util.stream.Collectors;
 
@@ -24,7 +25,7 @@ import java.util.stream.Collectors;
  * One model and one calibration set on one backend, compressed by any method at any rank. A sweep
  * runs many jobs through one session, which keeps what does not depend on the rank: the uploaded
  * calibration rows, the original network's activations, one SVD per layer (LRD), the first layer's
- * Gram matrix and Cholesky factor (AS).
+ * Gram matrix and Cholesky factor (AS), the PQ and BIN layers (they depend on the weights alone).
  */
 public final class CompressionSession implements AutoCloseable {
     static final String VERSION = "0.1.0";
@@ -48,6 +49,11 @@ public final class CompressionSession implements AutoCloseable {
     private final List<String> residencyNotes = new ArrayList<>();
     /** AS results by rank and layer set, host copies. */
     private final Map<LayerRanks, AsRun> asRuns = new HashMap<>();
+    /**
+     * PQ and BIN layers by method, layer and knob, host copies: they depend on the weights alone, so
+     * the single-layer study takes the whole-stack jobs' layers instead of quantising them again.
+     */
+    private final Map<List<Object>, CompressedLayer> dataFreeLayers = new HashMap<>();
     /** What size budgets measure once per session; made by the first budgeted job. */
     private RankBudget budget;
 
@@ -230,9 +236,9 @@ public final class CompressionSession implements AutoCloseable {
         List<CompressedLayer> layers = switch (method) {
             case LRD, GER_IC -> lrdLayers(plan, notes, phases);
             case AS, GER -> asLayers(plan, notes, phases);
-            case PQ -> perLayer(phases, notes, "pq", selected, (l, d) -> ProductQuantization.compress(d, knob,
-                    options.pqCentroids(), options.pqIterations(), options.seed() + l));
-            case BIN -> perLayer(phases, notes, "bin", selected, (l, d) -> Binarization.compress(d));
+            case PQ -> perLayer(phases, notes, "pq", selected, (l, d) -> dataFree(method, l, knob,
+                    () -> ProductQuantization.compress(d, knob, options.pqCentroids(), options.pqIterations(), options.seed() + l)));
+            case BIN -> perLayer(phases, notes, "bin", selected, (l, d) -> dataFree(method, l, 0, () -> Binarization.compress(d)));
         };
         if (method == MethodName.GER || method == MethodName.GER_IC) {
             if (layers.stream().noneMatch(l -> l instanceof CompressedLayer.LowRank)) {
@@ -419,8 +425,16 @@ public final class CompressionSession implements AutoCloseable {
         return switch (l) {
             case CompressedLayer.LowRank lr -> new CompressedLayer.LowRank(lr.name(), lr.p().copy(), lr.q().copy(), lr.bias().copy());
             case CompressedLayer.Dense d -> new CompressedLayer.Dense(d.name(), d.weight().copy(), d.bias().copy());
-            default -> throw new IllegalArgumentException("AS makes only low-rank and dense layers, got " + l);
+            case CompressedLayer.ProductQuantized pq -> new CompressedLayer.ProductQuantized(pq.name(), pq.in(), pq.out(),
+                    pq.subDim(), pq.centroids(), pq.codebooks().copy(), pq.codes().clone(), pq.bias().copy());
+            case CompressedLayer.Binarized bin -> new CompressedLayer.Binarized(bin.name(), bin.in(), bin.out(),
+                    bin.signs().clone(), bin.scales().copy(), bin.bias().copy());
         };
+    }
+
+    /** A copy of layer l as a data-free method makes it at knob: made once per session. */
+    private CompressedLayer dataFree(MethodName method, int l, int knob, Supplier<CompressedLayer> make) {
+        return copy(dataFreeLayers.computeIfAbsent(List.of(method, l, knob), key -> make.get()));
     }
 
     /** LRD at the planned ranks; a KEEP or DENSE layer, or one its rank would not shrink, keeps its weights. */
@@ -510,6 +524,7 @@ public final class CompressionSession implements AutoCloseable {
     @Override
     public void close() {
         asRuns.values().forEach(run -> run.layers().forEach(CompressedLayer::close));
+        dataFreeLayers.values().forEach(CompressedLayer::close);
         if (budget != null) {
             budget.close();
         }

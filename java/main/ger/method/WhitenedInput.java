@@ -91,19 +91,31 @@ final class WhitenedInput extends LayerInput {
     }
 
     /**
-     * Whether a warm Step I may cost less time with B left as W^T Zc than with B formed, by flop
-     * count: Step I applies S = B^T B STEPS + 1 times (the power steps and Rayleigh-Ritz) and B once
-     * more (bu = B U_k), 3.5 applications of S at 4 p d_in d_out flops with B formed, after the
-     * 2 n d_in d_out of forming it, against 4 n p (d_in + d_out) as the product. At k = 256 (p = 266):
-     * VGG-19's fc6 (n = 32,768) 7.1 against 3.6 TFLOP, AlexNet's (n = 20,000) 1.65 against 0.99,
-     * fc7 (4096 x 4096, n = 32,768) 1.16 against 1.00. Thin products run below the GEMM peak, so
-     * where this holds the pass times both ways once and keeps the faster.
+     * A warm Step I's cost both ways, in flops at the backend's large-GEMM rate: Step I applies
+     * S = B^T B STEPS + 1 times (the power steps and Rayleigh-Ritz) and B once more (bu = B U_k), 3.5
+     * applications of S. With B formed: 2 n d_in d_out to form it (a square-ish GEMM), then 4 p d_in
+     * d_out per application; as the product W^T Zc: 4 n p (d_in + d_out) per application. Every
+     * application is a thin GEMM (p columns), so it is charged at the backend's
+     * {@link Backend#thinGemmEfficiency}. At k = 256 (p = 266) with efficiency 1: VGG-19's fc6
+     * (n = 32,768) 7.1 formed against 3.6 TFLOP as the product, fc7 (4096 x 4096) 1.16 against 1.00.
      */
-    static boolean productMayPay(long n, long dIn, long dOut, long p) {
-        double applications = SubspaceIteration.STEPS + 1.5;
-        double formed = 2.0 * n * dIn * dOut + applications * 4.0 * dIn * dOut * p;
-        double product = applications * 4.0 * n * p * (dIn + dOut);
-        return product < formed;
+    record StepOneCost(double formed, double product) {
+        static StepOneCost of(long n, long dIn, long dOut, long p, double thinGemmEfficiency) {
+            double applications = SubspaceIteration.STEPS + 1.5;
+            return new StepOneCost(2.0 * n * dIn * dOut + applications * 4.0 * dIn * dOut * p / thinGemmEfficiency,
+                    applications * 4.0 * n * p * (dIn + dOut) / thinGemmEfficiency);
+        }
+
+        boolean productPays() {
+            return product < formed;
+        }
+
+        /** The choice and its reason, for the report. */
+        String note(double thinGemmEfficiency) {
+            return String.format(Locale.ROOT, "Step I with B %s (cost model: %.3g GFLOP as the product W^T Zc, %.3g "
+                            + "formed, at the large-GEMM rate with thin GEMMs at %.2f of it on this backend)",
+                    productPays() ? "as the product W^T Zc" : "formed", product * 1e-9, formed * 1e-9, thinGemmEfficiency);
+        }
     }
 
     /**
@@ -143,7 +155,7 @@ final class WhitenedInput extends LayerInput {
         private final Tensor z;
         private final Tensor yPrime;
         private Tensor qh;
-        /** Whether Step I leaves B as the product W^T Zc: measured at the first warm Step I where it may pay. */
+        /** Whether a warm Step I leaves B as the product W^T Zc, from the shapes ({@link StepOneCost}); null before the first. */
         private Boolean asProduct;
         private String note;
 
@@ -164,27 +176,14 @@ final class WhitenedInput extends LayerInput {
 
         public As.Factors stepOne(TopEigenvectors eigen) {
             Tensor zbar = DeviceOps.centre(b, z);
-            if (eigen == null || !eigen.warm() || !productMayPay(z.rows(), wt.rows(), z.cols(), eigen.block())) {
+            if (eigen == null || !eigen.warm()) {
                 return reducedRankRegression(b, wt, z, zbar, eigen, false);
             }
             if (asProduct == null) {
-                // The first warm Step I runs both ways (the extra one is one more refinement of the
-                // block) and the faster is kept for the layer's remaining iterations.
-                b.synchronize();
-                long start = System.nanoTime();
-                reducedRankRegression(b, wt, z, DeviceOps.copy(b, zbar), eigen, false).close();
-                b.synchronize();
-                long formed = System.nanoTime() - start;
-                As.Factors f;
-                try (Backend.Range r = b.range("step I, B as the product W^T Zc")) {
-                    f = reducedRankRegression(b, wt, z, zbar, eigen, true);
-                    b.synchronize();
-                }
-                long product = System.nanoTime() - start - formed;
-                asProduct = product < formed;
-                note = String.format(Locale.ROOT, "Step I with B %s (timed once: %.1f ms as the product W^T Zc, %.1f ms formed)",
-                        asProduct ? "as the product W^T Zc" : "formed", product * 1e-6, formed * 1e-6);
-                return f;
+                double efficiency = b.thinGemmEfficiency();
+                StepOneCost cost = StepOneCost.of(z.rows(), wt.rows(), z.cols(), eigen.block(), efficiency);
+                asProduct = cost.productPays();
+                note = cost.note(efficiency);
             }
             return reducedRankRegression(b, wt, z, zbar, eigen, asProduct);
         }

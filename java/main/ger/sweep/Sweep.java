@@ -37,12 +37,18 @@ public final class Sweep {
     private final FcStack model;
     private final Matrix evalX;
     private final int[] evalY;
+    /** The original's logits on evalX, computed once for every job's evaluation. */
+    private final Matrix evalOutputs;
     private final int[] ks;
     private final CompressionSession session;
     private final Progress progress;
     /** Layers every job of the sweep (the single-layer study aside) leaves with their original weights. */
     private final Set<Integer> kept;
     private Path modelsDir;
+    /** Jobs the caller announced ({@link #planJobs}), for the progress line; 0 when not announced. */
+    private int jobsPlanned;
+    private int jobsDone;
+    private long firstJobStarted;
 
     public Sweep(Backend backend, FcStack model, Matrix calib, Matrix evalX, int[] evalY, int[] ks, Options options,
                  Set<Integer> kept, Progress progress) {
@@ -57,15 +63,54 @@ public final class Sweep {
         this.progress = progress;
         this.kept = Set.copyOf(kept);
         this.session = new CompressionSession(backend, model, calib, options, progress);
+        this.evalOutputs = Evaluator.originalOutputs(backend, model, evalX);
     }
 
     public int[] ks() {
         return ks.clone();
     }
 
+    /** How many jobs {@link #run} makes for these methods at this many ranks and PQ dimensions. */
+    public static int jobs(List<MethodName> methods, int ranks, int pqDims) {
+        return methods.stream().mapToInt(m -> m.isLowRank() ? ranks : m == MethodName.PQ ? pqDims : 1).sum();
+    }
+
+    /** How many jobs {@link #runRanks} and {@link #runBudgets} make for these methods at this many plans or rates. */
+    public static int lowRankJobs(List<MethodName> methods, int plans) {
+        return (int) methods.stream().filter(MethodName::isLowRank).count() * plans;
+    }
+
+    /**
+     * Announces the jobs the caller will run, so that each job's progress line says which of how many
+     * it is and the time left, estimated from the mean time of the jobs so far.
+     */
+    public void planJobs(int total) {
+        jobsPlanned = total;
+    }
+
+    private void announce(String label) {
+        if (jobsDone == 0) {
+            firstJobStarted = System.nanoTime();
+        }
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "job %d", jobsDone + 1));
+        if (jobsPlanned > 0) {
+            line.append(String.format(Locale.ROOT, " of %d", Math.max(jobsPlanned, jobsDone + 1)));
+            if (jobsDone > 0) {
+                double mean = (System.nanoTime() - firstJobStarted) / 1e9 / jobsDone;
+                line.append(", about ").append(minutes(mean * Math.max(0, jobsPlanned - jobsDone))).append(" left");
+            }
+        }
+        progress.result(line.append(": ").append(label).toString());
+    }
+
+    private static String minutes(double seconds) {
+        long s = Math.round(seconds);
+        return s < 60 ? s + " s" : String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
+    }
+
     /** The uncompressed model's row (rate 1). */
     public SweepRow original() {
-        Evaluation e = Evaluator.evaluate(backend, model, null, evalX, evalY, ks);
+        Evaluation e = Evaluator.evaluate(backend, model, evalOutputs, null, evalX, evalY, ks);
         return new SweepRow("all", "original", 0, null, null, 1.0, e.topkError(), 0.0, 0.0, null, Map.of(), 0.0, List.of());
     }
 
@@ -115,12 +160,13 @@ public final class Sweep {
     private SweepRow job(MethodName m, int knob, Double budgetRate, Integer layer, String label,
                          Supplier<CompressionResult> compress) {
         String study = layer == null ? "all" : model.layer(layer).name();
+        announce(label);
         try (Backend.Range range = backend.range("sweep point " + label)) {
             long started = System.nanoTime();
             CompressionResult r = compress.get();
             double seconds = (System.nanoTime() - started) / 1e9;
             try (CompressedModel compressed = r.model()) {
-                Evaluation e = Evaluator.evaluate(backend, model, compressed, evalX, evalY, ks);
+                Evaluation e = Evaluator.evaluate(backend, model, evalOutputs, compressed, evalX, evalY, ks);
                 // A single-layer row's rate is that layer's own: the stack's would hide it behind the others.
                 double rate = layer == null ? compressed.compressionRate() : compressed.layers().get(layer).rate();
                 progress.result(String.format(Locale.ROOT, "%-32s rate %7.2fx  top-%d error %.4f  output error %.4f  %.1fs",
@@ -133,6 +179,8 @@ public final class Sweep {
                         r.allocation() == null ? null : r.allocation().predictedRelError(), r.phaseSeconds(), seconds,
                         r.notes());
             }
+        } finally {
+            jobsDone++;
         }
     }
 
@@ -148,5 +196,6 @@ public final class Sweep {
 
     public void close() {
         session.close();
+        evalOutputs.close();
     }
 }

@@ -308,8 +308,9 @@ public abstract class BackendConformance {
     @Test
     void gemmAllTransposesAlphaBeta() {
         Draw r = Draw.fresh();
-        // the last is bigger than one packed block of a tuned CPU GEMM in every dimension
-        int[][] shapes = {{37, 53, 29}, {1, 41, 17}, {31, 1, 1}, {23, 19, 1}, {301, 157, 263}};
+        // {301, 157, 263} is bigger than one packed block of a tuned CPU GEMM in every dimension; the last two are
+        // thin outputs (AS at k = 8, 16), as tall in m and k, then few rows of c (the gradients at small k)
+        int[][] shapes = {{37, 53, 29}, {1, 41, 17}, {31, 1, 1}, {23, 19, 1}, {301, 157, 263}, {290, 16, 270}, {150, 8, 300}, {7, 600, 300}};
         for (int[] mnk : shapes) {
             int m = mnk[0];
             int n = mnk[1];

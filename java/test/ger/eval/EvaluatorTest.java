@@ -152,7 +152,7 @@ class EvaluatorTest {
 
         for (boolean withCompressed : new boolean[] {false, true}) {
             Matrix judged = withCompressed ? compressedLogits : logits;
-            Evaluation e = Evaluator.evaluate(b, model, withCompressed ? compressed : null, x, labels, ks, 6);
+            Evaluation e = Evaluator.evaluate(b, model, null, withCompressed ? compressed : null, x, labels, ks, 6);
             String where = "seed " + seed + (withCompressed ? ", compressed" : ", original");
             assertArrayEquals(ks, e.ks(), where);
             for (int q = 0; q < ks.length; q++) {
@@ -183,6 +183,28 @@ class EvaluatorTest {
         assertEquals(0, unlabelled.ks().length);
         assertEquals(0, unlabelled.topkError().length);
         assertTrue(unlabelled.outputRelError() > 0, "seed " + seed);
+    }
+
+    @Test
+    void givenOriginalOutputsGiveTheSameEvaluation() {
+        // A sweep computes the original's logits once; every job's evaluation must equal the one that recomputes them.
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        int[] dims = {19, 17, 12, 10, 9};
+        FcStack model = randomStack(dims, random);
+        int n = Evaluator.CHUNK_ROWS + 1 + random.nextInt(100); // two chunks
+        Matrix x = gaussian(n, dims[0], 1, random);
+        int[] labels = random.ints(n, 0, 9).toArray();
+        int[] ks = {1, 5};
+        CompressedModel compressed = mixedModel(model, random);
+        try (Matrix outputs = Evaluator.originalOutputs(b, model, x)) {
+            for (CompressedModel judged : new CompressedModel[] {null, compressed}) {
+                Evaluation fresh = Evaluator.evaluate(b, model, judged, x, labels, ks);
+                Evaluation given = Evaluator.evaluate(b, model, outputs, judged, x, labels, ks);
+                assertArrayEquals(fresh.topkError(), given.topkError(), "seed " + seed);
+                assertEquals(fresh.outputRelError(), given.outputRelError(), 0.0, "seed " + seed);
+            }
+        }
     }
 
     @Test

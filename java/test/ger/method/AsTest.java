@@ -9,8 +9,10 @@ import ger.tensor.Matrix;
 import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -187,13 +189,14 @@ class AsTest {
 
     @Test
     void subspaceIterationThroughTheProductReachesTheFullSolversObjective() {
-        // The flop model's verdicts on the paper's shapes (k = 256): VGG-19's fc6 goes through the product, fc7 not.
-        assertTrue(WhitenedInput.productMayPay(32768, 25088, 4096, 266));
-        assertFalse(WhitenedInput.productMayPay(32768, 4096, 4096, 1034));
+        // The flop count's verdicts on the paper's shapes (k = 256): VGG-19's fc6 goes through the product, fc7 not.
+        assertTrue(WhitenedInput.StepOneCost.of(32768, 25088, 4096, 266, 1.0).productPays());
+        assertFalse(WhitenedInput.StepOneCost.of(32768, 4096, 4096, 1034, 1.0).productPays());
         long seed = System.nanoTime();
         Random r = new Random(seed);
         int n = 700, dIn = 300, dOut = 150, k = 3;
-        assertTrue(WhitenedInput.productMayPay(n, dIn, dOut, 6), "this layer's warm Step I is timed both ways");
+        assertTrue(WhitenedInput.StepOneCost.of(n, dIn, dOut, 6, b.thinGemmEfficiency()).productPays(),
+                "this layer's warm Step I goes through the product");
         // A = Yhat W^T with W of rank k plus a little: the top-k subspace is well separated, so the
         // subspace iteration and the full solver land on the same factors, not merely the same objective.
         Matrix yhat = input(r, n, dIn);
@@ -217,12 +220,77 @@ class AsTest {
             }
             assertEquals(List.of(), full.notes());
             assertTrue(sub.notes().size() == 1 && sub.notes().getFirst().startsWith("fc: Step I with B ")
-                    && sub.notes().getFirst().contains("timed once"), sub.notes().toString());
+                    && sub.notes().getFirst().contains("as the product W^T Zc (cost model"), sub.notes().toString());
             SimpleMatrix mFull = Fixtures.ejml(b.download(full.factors().p())).mult(Fixtures.ejml(b.download(full.q())));
             SimpleMatrix mSub = Fixtures.ejml(b.download(sub.factors().p())).mult(Fixtures.ejml(b.download(sub.q())));
             double d = Fixtures.relative(mSub, mFull);
             assertTrue(d < 1e-2, "M = P Q differs by " + d + ", seed " + seed);
         }
+    }
+
+    @Test
+    void stepOnesFormDependsOnTheShapesAlone() {
+        // Solved twice, a layer takes the same form of B with the same reason and gives the same bytes:
+        // nothing in the choice depends on how fast the machine happens to be.
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        Problem pr = problem(r, 300, 60, 40);
+        Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x3,1x3"))
+                .withEigenSolver(Options.EigenSolver.SUBSPACE);
+        try (As.LayerSolution first = solve(pr, 3, options); As.LayerSolution second = solve(pr, 3, options)) {
+            assertEquals(1, first.notes().size(), first.notes().toString());
+            assertEquals(first.notes(), second.notes());
+            assertTrue(Arrays.equals(b.download(first.q()).toArray(), b.download(second.q()).toArray()), "seed " + seed);
+            assertTrue(Arrays.equals(b.download(first.factors().p()).toArray(),
+                    b.download(second.factors().p()).toArray()), "seed " + seed);
+            assertTrue(Arrays.equals(b.download(first.bias()).toArray(), b.download(second.bias()).toArray()), "seed " + seed);
+        }
+        for (int call = 0; call < 3; call++) {
+            assertEquals(WhitenedInput.StepOneCost.of(300, 60, 40, 6, b.thinGemmEfficiency()),
+                    WhitenedInput.StepOneCost.of(300, 60, 40, 6, b.thinGemmEfficiency()));
+        }
+    }
+
+    @Test
+    void bothFormsOfAWarmStepOneGiveTheFloat64Solution() {
+        // B = wt zc with a well separated top-k: M = B U_k U_k^T from either form matches float64.
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
+        int n = 400, dIn = 50, dOut = 30, k = 4;
+        Matrix wt = Fixtures.gaussian(r, dIn, n, 1, 0);
+        SimpleMatrix low = Fixtures.ejml(Fixtures.gaussian(r, n, k, 3, 0)).mult(Fixtures.ejml(Fixtures.gaussian(r, k, dOut, 1, 0)));
+        Matrix zc = Fixtures.gaussian(r, n, dOut, 0.05, 0);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < dOut; j++) {
+                zc.set(i, j, zc.get(i, j) + (float) low.get(i, j));
+            }
+        }
+        SimpleMatrix bRef = Fixtures.ejml(wt).mult(Fixtures.ejml(zc));
+        var eig = bRef.transpose().mult(bRef).eig();
+        SimpleMatrix uk = new SimpleMatrix(dOut, k);
+        List<Integer> order = IntStream.range(0, dOut).boxed()
+                .sorted((x, y) -> Double.compare(eig.getEigenvalue(y).getReal(), eig.getEigenvalue(x).getReal())).toList();
+        for (int j = 0; j < k; j++) {
+            uk.insertIntoThis(0, j, eig.getEigenVector(order.get(j)));
+        }
+        SimpleMatrix mRef = bRef.mult(uk).mult(uk.transpose());
+        try (Tensor tw = b.upload(wt); Tensor tz = b.upload(zc)) {
+            for (boolean asProduct : new boolean[] {false, true}) {
+                try (TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, Options.EigenSolver.SUBSPACE);
+                     As.Factors cold = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, false);
+                     As.Factors warm = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, asProduct)) {
+                    SimpleMatrix m = Fixtures.ejml(b.download(warm.bu())).mult(Fixtures.ejml(b.download(warm.p())).transpose());
+                    double d = Fixtures.relative(m, mRef);
+                    assertTrue(d < 1e-4, (asProduct ? "product" : "formed") + ": M differs by " + d + ", seed " + seed);
+                }
+            }
+        }
+    }
+
+    private Tensor zeros(int rows, int cols) {
+        Tensor t = b.allocate(rows, cols);
+        b.fill(t, 0f);
+        return t;
     }
 
     @Test

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -45,6 +46,27 @@ class CompressionSessionTest {
 
     private static boolean finite(List<CompressedLayer> layers) {
         return layers.stream().allMatch(l -> l.denseWeight().firstNonFinite() < 0 && l.bias().firstNonFinite() < 0);
+    }
+
+    @Test
+    void theSameInputsGiveTheSameBytes() {
+        // Nothing a method does depends on timing (the rate search included): two sessions agree to the bit.
+        Options searched = new Options(options.schedule(), options.ridge(), Options.EigenSolver.SUBSPACE, 3,
+                Options.FIND_LR, 0.9, 5e-4, 32, 10, 0.0, 16, 20, 7L, 0);
+        try (CompressionSession first = new CompressionSession(b, model, calib, searched, Progress.NONE);
+             CompressionSession second = new CompressionSession(b, model, calib, searched, Progress.NONE)) {
+            for (MethodName m : MethodName.values()) {
+                int knob = m == MethodName.PQ ? 2 : 4;
+                try (var one = first.compress(m, knob).model(); var two = second.compress(m, knob).model()) {
+                    for (int l = 0; l < model.depth(); l++) {
+                        CompressedLayer x = one.layers().get(l);
+                        CompressedLayer y = two.layers().get(l);
+                        assertTrue(Arrays.equals(x.denseWeight().toArray(), y.denseWeight().toArray()), m + " " + x.name());
+                        assertTrue(Arrays.equals(x.bias().toArray(), y.bias().toArray()), m + " " + x.name());
+                    }
+                }
+            }
+        }
     }
 
     @Test

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * One warm AS Step I on the java backend, with B = W^T Zc formed and as the product
  * ({@link WhitenedCoefficients}), on VGG-19's fc6 scaled down by 8 in every dimension but the
  * rows' ratio: n = 4096 rows, d_in = 3136, d_out = 512, k = 32. The flop model
- * ({@link WhitenedInput#productMayPay}) counts 14.1 against 8.8 GFLOP. Run with main (command in
+ * ({@link WhitenedInput.StepOneCost}, efficiency 1) counts 14.1 against 8.8 GFLOP. Run with main (command in
  * bench/results/step-one.md).
  */
 @State(Scope.Benchmark)

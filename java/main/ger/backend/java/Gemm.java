@@ -115,7 +115,11 @@ final class Gemm {
                             if (lower && col0 + jr > i0 + ir + MR - 1) {
                                 continue; // the tile lies above the diagonal
                             }
-                            kernel(aPanel, ir * kc, bPanel, jr * kc, kc, tile);
+                            if (cols <= L) { // a narrow edge (thin outputs: k = 8, 16): half the FMAs
+                                halfKernel(aPanel, ir * kc, bPanel, jr * kc, kc, tile);
+                            } else {
+                                kernel(aPanel, ir * kc, bPanel, jr * kc, kc, tile);
+                            }
                             addTile(tile, alpha, c, i0 + ir, col0 + jr, Math.min(MR, rows - ir), cols);
                         }
                     }
@@ -238,6 +242,28 @@ final class Gemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /** The left half of {@link #kernel}: tile[r * NR + j] for j < L only (the rest is left as it was). */
+    private static void halfKernel(float[] ap, int ao, float[] bp, int bo, int kc, float[] tile) {
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S);
+        FloatVector c3 = FloatVector.zero(S), c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, bp, bo + p * NR);
+            int a = ao + p * MR;
+            c0 = b0.fma(FloatVector.broadcast(S, ap[a]), c0);
+            c1 = b0.fma(FloatVector.broadcast(S, ap[a + 1]), c1);
+            c2 = b0.fma(FloatVector.broadcast(S, ap[a + 2]), c2);
+            c3 = b0.fma(FloatVector.broadcast(S, ap[a + 3]), c3);
+            c4 = b0.fma(FloatVector.broadcast(S, ap[a + 4]), c4);
+            c5 = b0.fma(FloatVector.broadcast(S, ap[a + 5]), c5);
+        }
+        c0.intoArray(tile, 0);
+        c1.intoArray(tile, NR);
+        c2.intoArray(tile, 2 * NR);
+        c3.intoArray(tile, 3 * NR);
+        c4.intoArray(tile, 4 * NR);
+        c5.intoArray(tile, 5 * NR);
     }
 
     /** c(row0 + r, col0 + j) += alpha tile[r * NR + j] for r < rows, j < cols. */
