@@ -9,6 +9,7 @@ import ger.method.RankRule;
 import ger.model.FcStack;
 import picocli.CommandLine.Option;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -78,12 +79,11 @@ final class RankMixin {
         if (rank == null) {
             throw new GerException("--method " + m + " needs --rank K, --ranks LAYER:K,... or a size budget (--rate R, --params N)");
         }
-        boolean shrinksOne = IntStream.range(0, model.depth()).filter(l -> !kept.contains(l))
-                .anyMatch(l -> rank <= RankRule.maxUsefulRank(model.layer(l).out(), model.layer(l).in()));
-        if (!shrinksOne) {
+        List<Integer> compressed = IntStream.range(0, model.depth()).filter(l -> !kept.contains(l)).boxed().toList();
+        int[] largest = compressed.stream().mapToInt(l -> RankRule.maxUsefulRank(model.layer(l).out(), model.layer(l).in())).toArray();
+        if (Arrays.stream(largest).allMatch(k -> rank > k)) {
             throw new GerException("--rank " + rank + " shrinks no layer: the largest ranks that do are "
-                    + IntStream.range(0, model.depth()).filter(l -> !kept.contains(l))
-                    .mapToObj(l -> model.layer(l).name() + " " + RankRule.maxUsefulRank(model.layer(l).out(), model.layer(l).in()))
+                    + IntStream.range(0, largest.length).mapToObj(i -> model.layer(compressed.get(i)).name() + " " + largest[i])
                     .collect(Collectors.joining(", ")));
         }
         return new Job(m, rank, null, null, kept);

@@ -102,13 +102,15 @@ public final class RankAllocation {
         long free = budget - base;
         long cell = Math.max(1, (free + CELLS - 1) / CELLS);
         int cells = (int) (free / cell);
-        // best[l][c]: the least error of layers 0..l within c cells of extra cost; pick[l][c] the option of layer l.
+        // best[c]: the least error of layers 0..l within c cells of extra cost; pick[l][c] the option of layer l
+        // there; extras[l][option]: that option's cost beyond rank 1, in cells (rounded up).
         double[] best = new double[cells + 1];
         double[] next = new double[cells + 1];
         int[][] pick = new int[m][cells + 1];
+        int[][] extras = new int[m][];
         for (int l = 0; l < m; l++) {
             Layer o = layers.get(l);
-            int[] extra = new int[o.count()];
+            int[] extra = extras[l] = new int[o.count()];
             for (int option = 0; option < o.count(); option++) {
                 long e = (o.cost(option) - o.cost(0) + cell - 1) / cell;
                 extra[option] = (int) Math.min(e, cells + 1L);
@@ -134,8 +136,7 @@ public final class RankAllocation {
         int c = cells;
         for (int l = m - 1; l >= 0; l--) {
             chosen[l] = pick[l][c];
-            Layer o = layers.get(l);
-            c -= (int) Math.min((o.cost(chosen[l]) - o.cost(0) + cell - 1) / cell, cells + 1L);
+            c -= extras[l][chosen[l]];
         }
         long spent = 0;
         for (int l = 0; l < m; l++) {
