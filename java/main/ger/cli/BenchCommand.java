@@ -70,7 +70,8 @@ final class BenchCommand implements Callable<Integer> {
         Options o = options.toOptions();
         Map<String, Object> json = new LinkedHashMap<>();
         List<Map<String, Object>> phases = new ArrayList<>();
-        try (ProfilingBackend b = new ProfilingBackend(backend.open())) {
+        ProfilingBackend profiler = ProfilingBackend.wrap(backend.open());
+        try (Backend b = profiler.backend()) {
             json.put("tool", "ger");
             json.put("backend", b.name());
             json.put("device", b.device());
@@ -113,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
                     start = System.nanoTime();
                     CompressionResult lrd = session.compress(MethodName.LRD, plan);
                     double lrdMs = (System.nanoTime() - start) * 1e-6;
-                    addProfile(phases, b, model);
+                    addProfile(phases, profiler, model);
                     phase(phases, "end_to_end", endToEnd * 1e3);
                     phase(phases, "lrd", lrdMs);
                     json.put("phases", phases);
@@ -140,8 +141,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The peer's phase names (bench/README-peer.md) from the profiled ranges. */
-    private static void addProfile(List<Map<String, Object>> phases, ProfilingBackend b, FcStack model) {
-        Map<String, ProfilingBackend.Timing> t = b.timings();
+    private static void addProfile(List<Map<String, Object>> phases, ProfilingBackend profiler, FcStack model) {
+        Map<String, ProfilingBackend.Timing> t = profiler.timings();
         double gram = 0;
         double cholesky = 0;
         double asInit = 0;

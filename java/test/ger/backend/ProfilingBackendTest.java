@@ -13,6 +13,8 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The profiler records nested ranges under their paths and passes every op to the backend it wraps. */
@@ -39,21 +41,22 @@ class ProfilingBackendTest {
     @Test
     void nestedRangesAreRecordedUnderTheirPaths() throws InterruptedException {
         List<String> calls = new ArrayList<>();
-        try (ProfilingBackend p = new ProfilingBackend(recording(calls))) {
-            try (Backend.Range outer = p.range("outer")) {
+        ProfilingBackend p = ProfilingBackend.wrap(recording(calls));
+        try (Backend b = p.backend()) {
+            try (Backend.Range outer = b.range("outer")) {
                 for (int i = 0; i < 3; i++) {
-                    try (Backend.Range inner = p.range("inner")) {
+                    try (Backend.Range inner = b.range("inner")) {
                         Thread.sleep(4);
-                        try (Backend.Range deep = p.range("deep")) {
+                        try (Backend.Range deep = b.range("deep")) {
                             Thread.sleep(1);
                         }
                     }
                 }
-                try (Backend.Range other = p.range("other")) {
+                try (Backend.Range other = b.range("other")) {
                     Thread.sleep(1);
                 }
             }
-            try (Backend.Range again = p.range("inner")) {
+            try (Backend.Range again = b.range("inner")) {
                 Thread.sleep(1);
             }
             Map<String, ProfilingBackend.Timing> t = p.timings();
@@ -85,7 +88,8 @@ class ProfilingBackendTest {
         Matrix a = random(r, 13, 7);
         Matrix bm = random(r, 9, 7);
         Matrix c0 = random(r, 13, 9);
-        try (JavaBackend direct = new JavaBackend(); ProfilingBackend p = new ProfilingBackend(new JavaBackend())) {
+        ProfilingBackend profiler = ProfilingBackend.wrap(new JavaBackend());
+        try (JavaBackend direct = new JavaBackend(); Backend p = profiler.backend()) {
             assertEquals(direct.name(), p.name());
             assertEquals(direct.device(), p.device());
             Matrix viaDirect = gemm(direct, a, bm, c0);
@@ -110,12 +114,26 @@ class ProfilingBackendTest {
                 direct.gram(td, 0f, gd);
                 assertArrayEquals(direct.download(gd).toArray(), p.download(g).toArray(), "seed " + seed);
                 assertEquals(direct.squaredNorm(td), p.squaredNorm(t), 0.0, "seed " + seed);
-                try (Svd s = p.svdBatched(List.of(t), 3).getFirst(); Svd sd = direct.svd(td, 3)) {
+                try (Svd s = p.svd(t, 3); Svd sd = direct.svd(td, 3)) {
                     assertArrayEquals(sd.s(), s.s(), 1e-5 * sd.s()[0], "seed " + seed);
                 }
             }
-            assertEquals(1, p.timings().get("gemm").calls());
+            assertEquals(1, profiler.timings().get("gemm").calls());
         }
+    }
+
+    @Test
+    void aCallsExceptionReachesTheCallerUnchanged() {
+        IllegalStateException thrown = new IllegalStateException("device lost");
+        Backend failing = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("synchronize")) {
+                        throw thrown;
+                    }
+                    return null;
+                });
+        Backend p = ProfilingBackend.wrap(failing).backend();
+        assertSame(thrown, assertThrows(IllegalStateException.class, p::synchronize));
     }
 
     private static Matrix gemm(Backend b, Matrix a, Matrix bm, Matrix c0) {
