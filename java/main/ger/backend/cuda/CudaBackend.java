@@ -431,12 +431,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= src.rows()) {
-                throw new IllegalArgumentException("gatherRows: rows[" + i + "] = " + rows[i] + " outside 0.." + (src.rows() - 1));
-            }
-        }
+        Shapes.gather(src, rows, dst);
         current();
         if (rows.length == 0) {
             return;

@@ -411,12 +411,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
-        for (int r : rows) {
-            if (r < 0 || r >= src.rows()) {
-                throw new IllegalArgumentException("gatherRows: row " + r + " outside 0.." + (src.rows() - 1));
-            }
-        }
+        Shapes.gather(src, rows, dst);
         if (dst.size() == 0) {
             return;
         }
