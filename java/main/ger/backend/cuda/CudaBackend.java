@@ -2,6 +2,7 @@ package ger.backend.cuda;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
@@ -233,10 +234,7 @@ public final class CudaBackend implements Backend {
     }
 
     private long ptr(Tensor t) {
-        if (t instanceof CudaTensor c && c.owner() == this) {
-            return c.address();
-        }
-        throw new IllegalArgumentException("cuda backend got a tensor it does not own: " + t);
+        return DeviceTensor.owned(CudaTensor.class, this, t).address();
     }
 
     private void launch(Kernel kernel, Launch geometry, Object... args) {

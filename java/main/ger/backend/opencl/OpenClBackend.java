@@ -2,6 +2,7 @@ package ger.backend.opencl;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
@@ -294,10 +295,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private OpenClTensor t(Tensor x) {
-        if (x instanceof OpenClTensor o && o.owner() == this) {
-            return o;
-        }
-        throw new IllegalArgumentException("opencl backend got a tensor it did not allocate: " + x);
+        return DeviceTensor.owned(OpenClTensor.class, this, x);
     }
 
     private cl_mem mem(Tensor x) {
