@@ -688,7 +688,7 @@ public final class CudaBackend implements Backend {
     public double trace(Tensor a) {
         Shapes.square("trace", a);
         current();
-        launch(Kernel.TRACE_SUM, Launch.singleBlock(), ptr(a), a.rows(), scalar());
+        launch(Kernel.TRACE, Launch.singleBlock(), ptr(a), a.rows(), scalar());
         return readScalar();
     }
 
@@ -696,13 +696,13 @@ public final class CudaBackend implements Backend {
     public double squaredError(Tensor a, Tensor b) {
         Shapes.same("squaredError", a, b);
         current();
-        return reduce(Kernel.SQUARED_ERROR_PARTIALS, a.size(), ptr(a), ptr(b), a.size());
+        return reduce(Kernel.SQUARED_ERROR, a.size(), ptr(a), ptr(b), a.size());
     }
 
     @Override
     public double squaredNorm(Tensor a) {
         current();
-        return reduce(Kernel.SQUARED_NORM_PARTIALS, a.size(), ptr(a), a.size());
+        return reduce(Kernel.SQUARED_NORM, a.size(), ptr(a), a.size());
     }
 
     @Override
@@ -724,7 +724,7 @@ public final class CudaBackend implements Backend {
         Shapes.same("errorGradient", out, target);
         Shapes.same("errorGradient", out, delta);
         current();
-        return launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+        return launchPartials(Kernel.ERROR_GRADIENT, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
     }
 
     @Override

@@ -242,7 +242,7 @@ public final class OpenClBackend implements Backend {
                 () -> clCreateKernel(program, n, null)));
     }
 
-    /** Sets the arguments (tensors, cl_mem, Integer, Float) in order and enqueues the kernel. */
+    /** Sets the arguments (tensors, cl_mem, Integer as int, Long as ulong, Float) in order and enqueues the kernel. */
     private void launch(String name, long[] global, long[] local, Object... args) {
         cl_kernel k = kernel(name);
         for (int i = 0; i < args.length; i++) {
@@ -251,6 +251,7 @@ public final class OpenClBackend implements Backend {
                 case Tensor t -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem(t))));
                 case cl_mem m -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(m)));
                 case Integer v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {v})));
+                case Long v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {v})));
                 case Float v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {v})));
                 default -> throw new IllegalArgumentException("kernel " + name + ": unsupported argument " + args[i]);
             }
@@ -415,7 +416,7 @@ public final class OpenClBackend implements Backend {
         }
         cl_mem index = intBuffer(rows);
         try {
-            launch1d("gather_rows", dst.size(), src, index, dst, (int) dst.size(), src.cols());
+            launch1d("gather_rows", dst.size(), src, src.cols(), index, rows.length, dst);
         } finally {
             release(index); // OpenCL keeps it alive until the queued kernel is done
         }
@@ -432,7 +433,7 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
-        launch1d("fill", x.size(), x, value, (int) x.size());
+        launch1d("fill", x.size(), x, value, x.size());
     }
 
     // ---------------------------------------------------------------- BLAS
@@ -460,12 +461,12 @@ public final class OpenClBackend implements Backend {
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         Shapes.same("axpy", x, y);
-        launch1d("axpy", x.size(), alpha, x, y, (int) x.size());
+        launch1d("axpy", x.size(), alpha, x, y, x.size());
     }
 
     @Override
     public void scale(Tensor x, float alpha) {
-        launch1d("scale", x.size(), x, alpha, (int) x.size());
+        launch1d("scale", x.size(), x, alpha, x.size());
     }
 
     // ---------------------------------------------------------------- factorisations, on the host
@@ -517,13 +518,13 @@ public final class OpenClBackend implements Backend {
     @Override
     public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
         Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
-        launch1d("add_bias_relu", a.size(), a, bias, relu ? 1 : 0, (int) a.size(), a.cols());
+        launch1d("add_bias_relu", a.size(), a, bias, a.rows(), a.cols(), relu ? 1 : 0);
     }
 
     @Override
     public void addRowVector(Tensor x, float alpha, Tensor v) {
         Shapes.require("addRowVector", "v", v, 1, x.cols());
-        launch1d("add_row_vector", x.size(), x, alpha, v, (int) x.size(), x.cols());
+        launch1d("add_row_vector", x.size(), x, alpha, v, x.rows(), x.cols());
     }
 
     @Override
@@ -571,7 +572,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public void reluBackward(Tensor grad, Tensor activation) {
         Shapes.same("reluBackward", grad, activation);
-        launch1d("relu_backward", grad.size(), grad, activation, (int) grad.size());
+        launch1d("relu_backward", grad.size(), grad, activation, grad.size());
     }
 
     @Override
@@ -613,7 +614,7 @@ public final class OpenClBackend implements Backend {
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         Shapes.same("sgdUpdate", param, grad);
         Shapes.same("sgdUpdate", param, velocity);
-        launch1d("sgd_update", param.size(), param, grad, velocity, lr, momentum, weightDecay, (int) param.size());
+        launch1d("sgd_update", param.size(), param, grad, velocity, lr, momentum, weightDecay, param.size());
     }
 
     // ---------------------------------------------------------------- lifetime
