@@ -26,6 +26,7 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +104,7 @@ public final class OpenClBackend implements Backend {
             queue = Cl.call("clCreateCommandQueue", () -> createQueue(ref.device()));
             program = build(ref.device());
             partials = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE,
-                    (long) MAX_GROUPS * Float.BYTES, null, null));
+                    (long) MAX_GROUPS * Double.BYTES, null, null));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -276,7 +277,8 @@ public final class OpenClBackend implements Backend {
     }
 
     /**
-     * A reduction kernel of reduce.cl over n elements: args, then n and the partial sums buffer.
+     * A reduction kernel of reduce.cl over n elements: args (ending with the count), then the buffer of
+     * the work-groups' double partials.
      * Returns the sum of the work-groups' partials, in double.
      */
     private double reduce(ClKernel kernel, long n, Object... args) {
@@ -284,16 +286,14 @@ public final class OpenClBackend implements Backend {
             return 0;
         }
         int groups = (int) Math.min(MAX_GROUPS, Math.ceilDiv(n, (long) RED_WG * ITEMS_PER_THREAD));
-        Object[] all = new Object[args.length + 2];
-        System.arraycopy(args, 0, all, 0, args.length);
-        all[args.length] = (int) n;
-        all[args.length + 1] = partials;
+        Object[] all = Arrays.copyOf(args, args.length + 1);
+        all[args.length] = partials;
         launch(kernel, new long[] {(long) groups * RED_WG}, new long[] {RED_WG}, all);
-        float[] sums = new float[groups];
+        double[] sums = new double[groups];
         Cl.run("clEnqueueReadBuffer(" + kernel.symbol() + " partials)", () -> clEnqueueReadBuffer(queue, partials, CL_TRUE, 0,
-                (long) groups * Float.BYTES, Pointer.to(sums), 0, null, null));
+                (long) groups * Double.BYTES, Pointer.to(sums), 0, null, null));
         double total = 0;
-        for (float s : sums) {
+        for (double s : sums) {
             total += s;
         }
         return total;
@@ -556,25 +556,25 @@ public final class OpenClBackend implements Backend {
     @Override
     public double trace(Tensor a) {
         Shapes.square("trace", a);
-        return reduce(ClKernel.TRACE, a.rows(), a);
+        return reduce(ClKernel.TRACE, a.rows(), a, a.rows());
     }
 
     @Override
     public double squaredError(Tensor a, Tensor b) {
         Shapes.same("squaredError", a, b);
-        return reduce(ClKernel.SQUARED_ERROR, a.size(), a, b);
+        return reduce(ClKernel.SQUARED_ERROR, a.size(), a, b, a.size());
     }
 
     @Override
     public double squaredNorm(Tensor a) {
-        return reduce(ClKernel.SQUARED_NORM, a.size(), a);
+        return reduce(ClKernel.SQUARED_NORM, a.size(), a, a.size());
     }
 
     @Override
     public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
         Shapes.same("errorGradient", out, target);
         Shapes.same("errorGradient", out, delta);
-        return reduce(ClKernel.ERROR_GRADIENT, out.size(), out, target, scale, delta);
+        return reduce(ClKernel.ERROR_GRADIENT, out.size(), out, target, scale, delta, out.size());
     }
 
     @Override
@@ -587,7 +587,7 @@ public final class OpenClBackend implements Backend {
     public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
         Shapes.same("reluPenalty", yPrime, preActivation);
         Shapes.same("reluPenalty", yPrime, z);
-        return reduce(ClKernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z);
+        return reduce(ClKernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z, z.size());
     }
 
     @Override
