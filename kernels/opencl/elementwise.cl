@@ -46,24 +46,6 @@ __kernel void add_row_vector(__global float* x, const float alpha, __global cons
     }
 }
 
-// out(j) = scale * sum over i of x(i, j); x rows x cols, one work-item per column. Kahan-compensated,
-// so long columns (tens of thousands of samples) keep float accuracy.
-__kernel void column_sums(__global const float* x, __global float* out, const int rows, const int cols, const float scale) {
-    const int j = get_global_id(0);
-    if (j >= cols) {
-        return;
-    }
-    float sum = 0.0f;
-    float carry = 0.0f;
-    for (int i = 0; i < rows; i++) {
-        const float y = x[(long) i * cols + j] - carry;
-        const float t = sum + y;
-        carry = (t - sum) - y;
-        sum = t;
-    }
-    out[j] = scale == 1.0f ? sum : sum * scale;
-}
-
 // a(i, i) += value; a d x d.
 __kernel void add_diagonal(__global float* a, const float value, const int d) {
     const int i = get_global_id(0);

@@ -96,3 +96,48 @@ void relu_penalty(__global const float* yPrime, __global const float* preActivat
     }
     group_sum(acc, scratch, partial);
 }
+
+// Column sums, as CUDA's column_sums / column_sums_finish: work-groups of COLSUM_X x COLSUM_Y items;
+// group x covers COLSUM_X adjacent columns, group y one slice of slice_rows rows, down which its
+// COLSUM_Y rows of items stride; they meet in local memory and write partials(slice, j) in double.
+// column_sums_finish adds the slices in a fixed order: sums(j) = scale * sum over s of partials(s, j).
+#define COLSUM_X 32
+#define COLSUM_Y 8
+
+__kernel __attribute__((reqd_work_group_size(COLSUM_X, COLSUM_Y, 1)))
+void column_sums(__global const float* x, const int rows, const int cols, const int slice_rows,
+                 __global double* partials) {
+    __local double partial[COLSUM_Y][COLSUM_X + 1];
+    const int lx = get_local_id(0);
+    const int ly = get_local_id(1);
+    const int j = get_group_id(0) * COLSUM_X + lx;
+    const int begin = get_group_id(1) * slice_rows;
+    const int end = min(rows, begin + slice_rows);
+    double acc = 0.0;
+    if (j < cols) {
+        for (int i = begin + ly; i < end; i += COLSUM_Y) {
+            acc += x[(ulong) i * cols + j];
+        }
+    }
+    partial[ly][lx] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (ly == 0 && j < cols) {
+        double s = 0.0;
+        for (int r = 0; r < COLSUM_Y; r++) {
+            s += partial[r][lx];
+        }
+        partials[(ulong) get_group_id(1) * cols + j] = s;
+    }
+}
+
+__kernel void column_sums_finish(__global const double* partials, const int slices, const int cols, const float scale,
+                                 __global float* sums) {
+    const int j = get_global_id(0);
+    if (j < cols) {
+        double s = 0.0;
+        for (int slice = 0; slice < slices; slice++) {
+            s += partials[(ulong) slice * cols + j];
+        }
+        sums[j] = (float) (s * scale);
+    }
+}

@@ -60,6 +60,11 @@ public final class OpenClBackend implements Backend {
     private static final int WPTN = 8;
     /** Work-group size of the reductions (reduce.cl). */
     private static final int RED_WG = 256;
+    /** column_sums' work-group (reduce.cl's COLSUM_X x COLSUM_Y), its target group count, its shortest slice. */
+    private static final int COLSUM_X = 32;
+    private static final int COLSUM_Y = 8;
+    private static final int COLUMN_SUMS_GROUPS = 1024;
+    private static final int MIN_SLICE_ROWS = 64;
     /** Upper bound on reduction work-groups: the partial sums buffer holds this many floats. */
     private static final int MAX_GROUPS = 1024;
     /** Elements each reduction work-item takes at least, before more work-groups are used. */
@@ -538,13 +543,37 @@ public final class OpenClBackend implements Backend {
     @Override
     public void columnMeans(Tensor x, Tensor means) {
         Shapes.require("columnMeans", "means", means, 1, x.cols());
-        launch1d(ClKernel.COLUMN_SUMS, x.cols(), x, means, x.rows(), x.cols(), 1f / x.rows());
+        columnSums(x, means, 1f / x.rows());
     }
 
     @Override
     public void columnSums(Tensor x, Tensor sums) {
         Shapes.require("columnSums", "sums", sums, 1, x.cols());
-        launch1d(ClKernel.COLUMN_SUMS, x.cols(), x, sums, x.rows(), x.cols(), 1f);
+        columnSums(x, sums, 1f);
+    }
+
+    /**
+     * sums = scale * the column sums of x, in double over slices of rows (as many as give about
+     * COLUMN_SUMS_GROUPS work-groups, each slice at least MIN_SLICE_ROWS rows), then added in order.
+     */
+    private void columnSums(Tensor x, Tensor sums, float scale) {
+        if (x.cols() == 0) {
+            return;
+        }
+        int groupsX = Math.ceilDiv(x.cols(), COLSUM_X);
+        int height = Math.max(x.rows(), 1);
+        int slices = Math.clamp(Math.min(Math.ceilDiv(height, MIN_SLICE_ROWS), Math.ceilDiv(COLUMN_SUMS_GROUPS, groupsX)), 1, height);
+        int sliceRows = Math.ceilDiv(height, slices);
+        slices = Math.ceilDiv(height, sliceRows);
+        long bytes = (long) slices * x.cols() * Double.BYTES;
+        cl_mem partial = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null));
+        try {
+            launch(ClKernel.COLUMN_SUMS, new long[] {(long) groupsX * COLSUM_X, (long) slices * COLSUM_Y},
+                    new long[] {COLSUM_X, COLSUM_Y}, x, x.rows(), x.cols(), sliceRows, partial);
+            launch1d(ClKernel.COLUMN_SUMS_FINISH, x.cols(), partial, slices, x.cols(), scale, sums);
+        } finally {
+            release(partial);
+        }
     }
 
     @Override
