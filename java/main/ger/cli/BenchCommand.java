@@ -59,17 +59,14 @@ final class BenchCommand implements Callable<Integer> {
     boolean roofline;
 
     @Mixin
-    BackendMixin backend;
-
-    @Mixin
-    MethodOptionsMixin options;
+    MethodRunMixin compute;
 
     @Override
     public Integer call() {
-        Options o = options.toOptions();
+        Options o = compute.options.toOptions();
         Map<String, Object> json = new LinkedHashMap<>();
         List<Map<String, Object>> phases = new ArrayList<>();
-        try (ProfilingBackend b = new ProfilingBackend(backend.open())) {
+        try (ProfilingBackend b = new ProfilingBackend(compute.backend.open())) {
             json.put("tool", "ger");
             json.put("backend", b.name());
             json.put("device", b.device());
@@ -93,14 +90,14 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("seed", workloadSeed);
                 wl.put("rank", rank);
                 wl.put("dims", dims(model));
-                wl.put("schedule", options.schedule);
+                wl.put("schedule", compute.options.schedule);
                 wl.put("epochs", o.epochs());
                 wl.put("batch", o.batch());
                 wl.put("lr", o.findsLr() ? "auto" : o.lr());
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("gemm", b.name().equals("cuda") ? System.getProperty(CudaBackend.GEMM_PROPERTY, "fp32") : "fp32");
                 json.put("workload", wl);
-                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, backend.verbosity.progress())) {
+                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, compute.backend.verbosity.progress())) {
                     LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)
                             : LayerRanks.parse(ranks, model, null, Set.of());
                     wl.put("ranks", plan.describe(model));
@@ -130,10 +127,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        print(json, phases, backend.verbosity);
+        print(json, phases, compute.backend.verbosity);
         if (out != null) {
             Json.write(out, json);
-            backend.verbosity.line("wrote " + out);
+            compute.backend.verbosity.line("wrote " + out);
         }
         return 0;
     }
