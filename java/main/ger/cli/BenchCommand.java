@@ -2,6 +2,7 @@ package ger.cli;
 
 import ger.backend.cuda.CudaBackend;
 import ger.backend.ProfilingBackend;
+import ger.bench.PeerPhases;
 import ger.bench.Roofline;
 import ger.bench.Workload;
 import ger.io.ModelFiles;
@@ -11,7 +12,6 @@ import ger.method.CompressionSession;
 import ger.method.LayerRanks;
 import ger.method.MethodName;
 import ger.method.Options;
-import ger.model.DenseLayer;
 import ger.model.FcStack;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             json.put("commit", System.getProperty("ger.commit"));
             long start = System.nanoTime();
             try (Workload w = Workload.generate(b, workload, n, workloadSeed)) {
-                phase(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
+                PeerPhases.add(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
                 if (export != null) {
                     ModelFiles.saveStack(export.resolve("model.safetensors"), w.model(),
                             Map.of("workload", workload, "seed", Long.toString(workloadSeed)));
@@ -109,9 +109,9 @@ final class BenchCommand implements Callable<Integer> {
                     start = System.nanoTime();
                     CompressionResult lrd = session.compress(MethodName.LRD, plan);
                     double lrdMs = (System.nanoTime() - start) * 1e-6;
-                    addProfile(phases, b, model);
-                    phase(phases, "end_to_end", endToEnd * 1e3);
-                    phase(phases, "lrd", lrdMs);
+                    PeerPhases.addProfile(phases, b, model);
+                    PeerPhases.add(phases, "end_to_end", endToEnd * 1e3);
+                    PeerPhases.add(phases, "lrd", lrdMs);
                     json.put("phases", phases);
                     json.put("end_to_end_ms", endToEnd * 1e3);
                     json.put("output_rel_error_init", as.outputRelError());
@@ -133,73 +133,6 @@ final class BenchCommand implements Callable<Integer> {
             compute.backend.verbosity.line("wrote " + out);
         }
         return 0;
-    }
-
-    /** The peer's phase names (bench/README-peer.md) from the profiled ranges. */
-    private static void addProfile(List<Map<String, Object>> phases, ProfilingBackend b, FcStack model) {
-        Map<String, ProfilingBackend.Timing> t = b.timings();
-        double gram = 0;
-        double cholesky = 0;
-        double asInit = 0;
-        double iterSeconds = 0;
-        int iterCalls = 0;
-        for (DenseLayer d : model.layers()) {
-            String layer = "layer " + d.name();
-            double g = seconds(t, layer + "/gram " + d.name());
-            double c = seconds(t, layer + "/cholesky " + d.name());
-            gram += g;
-            cholesky += c;
-            phase(phases, "gram_" + d.name(), g * 1e3);
-            phase(phases, "cholesky_" + d.name(), c * 1e3);
-            double s = 0;
-            int calls = 0;
-            for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
-                if (e.getKey().startsWith(layer + "/lambda iteration ")) {
-                    s += e.getValue().seconds();
-                    calls += e.getValue().calls();
-                }
-            }
-            if (calls > 0) {
-                phase(phases, "lambda_iteration_" + d.name(), 1e3 * s / calls);
-            }
-            iterSeconds += s;
-            iterCalls += calls;
-            double init = seconds(t, layer);
-            asInit += init;
-            phase(phases, "init_" + d.name(), init * 1e3);
-        }
-        phase(phases, "gram", gram * 1e3);
-        phase(phases, "cholesky", cholesky * 1e3);
-        if (iterCalls > 0) {
-            phase(phases, "lambda_iteration", 1e3 * iterSeconds / iterCalls);
-        }
-        phase(phases, "as_init", asInit * 1e3);
-        phase(phases, "balance", 1e3 * t.entrySet().stream().filter(e -> e.getKey().startsWith("balance "))
-                .mapToDouble(e -> e.getValue().seconds()).sum());
-        double epochs = 0;
-        int epochCalls = 0;
-        for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
-            if (e.getKey().startsWith("global stage/epoch ")) {
-                epochs += e.getValue().seconds();
-                epochCalls += e.getValue().calls();
-            }
-        }
-        if (epochCalls > 0) {
-            phase(phases, "global_epoch", 1e3 * epochs / epochCalls);
-        }
-        phase(phases, "global_stage", seconds(t, "global stage") * 1e3);
-    }
-
-    private static double seconds(Map<String, ProfilingBackend.Timing> t, String path) {
-        ProfilingBackend.Timing timing = t.get(path);
-        return timing == null ? 0 : timing.seconds();
-    }
-
-    static void phase(List<Map<String, Object>> phases, String name, double ms) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("name", name);
-        p.put("ms", ms);
-        phases.add(p);
     }
 
     private static List<Integer> dims(FcStack model) {
