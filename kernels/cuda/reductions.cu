@@ -2,9 +2,9 @@
 // per block (partials: gridDim.x doubles, gridDim.x <= 1024), then sum_partials adds them in one
 // block into a device scalar that the host copies back once (add = 0), or onto one that keeps a
 // running sum on the device, a Backend.Sum (add = 1).
-//   squared_error_partials:  sum (a - b)^2            a, b: n elements
-//   squared_norm_partials:   sum a^2                  a: n elements
-//   error_gradient_partials: sum (out - target)^2, and delta = scale (out - target);
+//   squared_error:  sum (a - b)^2            a, b: n elements
+//   squared_norm:   sum a^2                  a: n elements
+//   error_gradient: sum (out - target)^2, and delta = scale (out - target);
 //                            delta may alias out (same index read, then written)
 // Reference: ger.backend.java.JavaBackend (squaredError, squaredNorm, errorGradient).
 #include "common.cuh"
@@ -20,7 +20,7 @@ extern "C" __global__ void sum_partials(const double* partials, int count, doubl
     }
 }
 
-extern "C" __global__ void squared_error_partials(const float* a, const float* b, unsigned long long n,
+extern "C" __global__ void squared_error(const float* a, const float* b, unsigned long long n,
                                                   double* partials) {
     double acc = 0.0;
     GER_GRID_STRIDE(i, n) {
@@ -33,7 +33,7 @@ extern "C" __global__ void squared_error_partials(const float* a, const float* b
     }
 }
 
-extern "C" __global__ void squared_norm_partials(const float* a, unsigned long long n, double* partials) {
+extern "C" __global__ void squared_norm(const float* a, unsigned long long n, double* partials) {
     double acc = 0.0;
     GER_GRID_STRIDE(i, n) {
         double v = a[i];
@@ -45,7 +45,7 @@ extern "C" __global__ void squared_norm_partials(const float* a, unsigned long l
     }
 }
 
-extern "C" __global__ void error_gradient_partials(const float* out, const float* target, float scale,
+extern "C" __global__ void error_gradient(const float* out, const float* target, float scale,
                                                    float* delta, unsigned long long n, double* partials) {
     double acc = 0.0;
     GER_GRID_STRIDE(i, n) {

@@ -3,7 +3,7 @@
 //                          one triangle only)
 //   zero_upper:            a(i, j) = 0 for i < j (cuSOLVER's potrf leaves the other triangle as is)
 //   add_diagonal:          a(i, i) += value
-//   trace_sum:             result[0] = sum of a(i, i) in double; one block
+//   trace:             result[0] = sum of a(i, i) in double; one block
 // Reference: ger.backend.java.JavaBackend (gram, cholesky, addDiagonal, trace).
 #include "common.cuh"
 
@@ -33,7 +33,7 @@ extern "C" __global__ void add_diagonal(float* a, int d, float value) {
     }
 }
 
-extern "C" __global__ void trace_sum(const float* a, int d, double* result) {
+extern "C" __global__ void trace(const float* a, int d, double* result) {
     double acc = 0.0;
     for (int i = threadIdx.x; i < d; i += blockDim.x) {
         acc += a[(unsigned long long)i * d + i];

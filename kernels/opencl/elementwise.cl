@@ -1,66 +1,49 @@
 // Element-wise and row/column kernels of the OpenCL backend. All matrices float32 row-major.
-// 1D kernels take the element count n and may run with a global size rounded up past n.
+// 1D kernels take the element count n (64-bit, as the CUDA kernels do) and may run with a global size
+// rounded up past n. Names and argument orders are those of the CUDA kernels of the same name.
 // FP_CONTRACT off: the same float operations, in the same order, as the java reference backend
 // (JavaBackend), so results agree to rounding and reluPenalty picks the same candidate.
 #pragma OPENCL FP_CONTRACT OFF
 
 // x(i) = value; x has n elements.
-__kernel void fill(__global float* x, const float value, const int n) {
-    const int i = get_global_id(0);
+__kernel void fill(__global float* x, const float value, const ulong n) {
+    const ulong i = get_global_id(0);
     if (i < n) {
         x[i] = value;
     }
 }
 
 // x(i) = alpha x(i).
-__kernel void scale(__global float* x, const float alpha, const int n) {
-    const int i = get_global_id(0);
+__kernel void scale(__global float* x, const float alpha, const ulong n) {
+    const ulong i = get_global_id(0);
     if (i < n) {
         x[i] = alpha * x[i];
     }
 }
 
 // y(i) = alpha x(i) + y(i).
-__kernel void axpy(const float alpha, __global const float* x, __global float* y, const int n) {
-    const int i = get_global_id(0);
+__kernel void axpy(const float alpha, __global const float* x, __global float* y, const ulong n) {
+    const ulong i = get_global_id(0);
     if (i < n) {
         y[i] = alpha * x[i] + y[i];
     }
 }
 
-// a(i, j) += bias(j), then relu when relu != 0; a rows x d (n = rows d elements), bias d.
-__kernel void add_bias_relu(__global float* a, __global const float* bias, const int relu, const int n, const int d) {
-    const int i = get_global_id(0);
-    if (i < n) {
-        const float v = a[i] + bias[i % d];
+// a(i, j) += bias(j), then relu when relu != 0; a rows x cols, bias cols.
+__kernel void add_bias_relu(__global float* a, __global const float* bias, const int rows, const int cols, const int relu) {
+    const ulong i = get_global_id(0);
+    if (i < (ulong) rows * cols) {
+        const float v = a[i] + bias[i % cols];
         a[i] = relu ? fmax(0.0f, v) : v;
     }
 }
 
-// x(i, j) += alpha v(j); x rows x d (n elements), v d.
-__kernel void add_row_vector(__global float* x, const float alpha, __global const float* v, const int n, const int d) {
-    const int i = get_global_id(0);
-    if (i < n) {
-        x[i] = x[i] + alpha * v[i % d];
+// x(i, j) += alpha v(j); x rows x cols, v cols.
+__kernel void add_row_vector(__global float* x, const float alpha, __global const float* v, const int rows, const int cols) {
+    const ulong i = get_global_id(0);
+    if (i < (ulong) rows * cols) {
+        x[i] = x[i] + alpha * v[i % cols];
     }
-}
-
-// out(j) = scale * sum over i of x(i, j); x rows x cols, one work-item per column. Kahan-compensated,
-// so long columns (tens of thousands of samples) keep float accuracy.
-__kernel void column_sums(__global const float* x, __global float* out, const int rows, const int cols, const float scale) {
-    const int j = get_global_id(0);
-    if (j >= cols) {
-        return;
-    }
-    float sum = 0.0f;
-    float carry = 0.0f;
-    for (int i = 0; i < rows; i++) {
-        const float y = x[(long) i * cols + j] - carry;
-        const float t = sum + y;
-        carry = (t - sum) - y;
-        sum = t;
-    }
-    out[j] = scale == 1.0f ? sum : sum * scale;
 }
 
 // a(i, i) += value; a d x d.
@@ -72,8 +55,8 @@ __kernel void add_diagonal(__global float* a, const float value, const int d) {
 }
 
 // grad(i) = 0 where activation(i) <= 0.
-__kernel void relu_backward(__global float* grad, __global const float* activation, const int n) {
-    const int i = get_global_id(0);
+__kernel void relu_backward(__global float* grad, __global const float* activation, const ulong n) {
+    const ulong i = get_global_id(0);
     if (i < n && activation[i] <= 0.0f) {
         grad[i] = 0.0f;
     }
@@ -81,8 +64,8 @@ __kernel void relu_backward(__global float* grad, __global const float* activati
 
 // v = momentum v + grad + weightDecay param; param -= lr v.
 __kernel void sgd_update(__global float* param, __global const float* grad, __global float* velocity,
-                         const float lr, const float momentum, const float weightDecay, const int n) {
-    const int i = get_global_id(0);
+                         const float lr, const float momentum, const float weightDecay, const ulong n) {
+    const ulong i = get_global_id(0);
     if (i < n) {
         const float w = param[i];
         const float v = momentum * velocity[i] + grad[i] + weightDecay * w;
@@ -112,13 +95,13 @@ void transpose(__global const float* src, __global float* dst, const int rows, c
     }
 }
 
-// dst(i, :) = src(index(i), :); dst count x cols (n = count cols elements).
-__kernel void gather_rows(__global const float* src, __global const int* index, __global float* dst,
-                          const int n, const int cols) {
-    const int i = get_global_id(0);
-    if (i < n) {
-        const int row = i / cols;
-        dst[i] = src[(long) index[row] * cols + (i - row * cols)];
+// dst(r, :) = src(rows(r), :); src ? x cols, dst count x cols.
+__kernel void gather_rows(__global const float* src, const int cols, __global const int* rows, const int count,
+                          __global float* dst) {
+    const ulong e = get_global_id(0);
+    if (e < (ulong) count * cols) {
+        const ulong r = e / cols;
+        dst[e] = src[(ulong) rows[r] * cols + e % cols];
     }
 }
 

@@ -56,4 +56,14 @@ public final class Shapes {
                     + src.shape() + " to [" + dstRow + ", " + ((long) dstRow + count) + ") of " + dst.shape());
         }
     }
+
+    /** Checks a row gather: dst is rows.length x src.cols() and every index names a row of src. */
+    public static void gather(Tensor src, int[] rows, Tensor dst) {
+        require("gatherRows", "dst", dst, rows.length, src.cols());
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i] < 0 || rows[i] >= src.rows()) {
+                throw new IllegalArgumentException("gatherRows: rows[" + i + "] = " + rows[i] + " outside 0.." + (src.rows() - 1));
+            }
+        }
+    }
 }

@@ -3,7 +3,8 @@ package ger.cli;
 import ger.backend.Backend;
 import ger.backend.cuda.CudaBackend;
 import ger.backend.ProfilingBackend;
-import ger.backend.Tensor;
+import ger.bench.PeerPhases;
+import ger.bench.Roofline;
 import ger.bench.Workload;
 import ger.io.ModelFiles;
 import ger.io.Npy;
@@ -12,7 +13,6 @@ import ger.method.CompressionSession;
 import ger.method.LayerRanks;
 import ger.method.MethodName;
 import ger.method.Options;
-import ger.model.DenseLayer;
 import ger.model.FcStack;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,17 +60,14 @@ final class BenchCommand implements Callable<Integer> {
     boolean roofline;
 
     @Mixin
-    BackendMixin backend;
-
-    @Mixin
-    MethodOptionsMixin options;
+    MethodRunMixin compute;
 
     @Override
     public Integer call() {
-        Options o = options.toOptions();
+        Options o = compute.options.toOptions();
         Map<String, Object> json = new LinkedHashMap<>();
         List<Map<String, Object>> phases = new ArrayList<>();
-        ProfilingBackend profiler = ProfilingBackend.wrap(backend.open());
+        ProfilingBackend profiler = ProfilingBackend.wrap(compute.backend.open());
         try (Backend b = profiler.backend()) {
             json.put("tool", "ger");
             json.put("backend", b.name());
@@ -80,7 +77,7 @@ final class BenchCommand implements Callable<Integer> {
             json.put("commit", System.getProperty("ger.commit"));
             long start = System.nanoTime();
             try (Workload w = Workload.generate(b, workload, n, workloadSeed)) {
-                phase(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
+                PeerPhases.add(phases, "workload_generation", (System.nanoTime() - start) * 1e-6);
                 if (export != null) {
                     ModelFiles.saveStack(export.resolve("model.safetensors"), w.model(),
                             Map.of("workload", workload, "seed", Long.toString(workloadSeed)));
@@ -95,14 +92,14 @@ final class BenchCommand implements Callable<Integer> {
                 wl.put("seed", workloadSeed);
                 wl.put("rank", rank);
                 wl.put("dims", dims(model));
-                wl.put("schedule", options.schedule);
+                wl.put("schedule", compute.options.schedule);
                 wl.put("epochs", o.epochs());
                 wl.put("batch", o.batch());
                 wl.put("lr", o.findsLr() ? "auto" : o.lr());
                 wl.put("weight_decay", o.weightDecay());
                 wl.put("gemm", b.name().equals("cuda") ? System.getProperty(CudaBackend.GEMM_PROPERTY, "fp32") : "fp32");
                 json.put("workload", wl);
-                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, backend.verbosity.progress())) {
+                try (CompressionSession session = new CompressionSession(b, model, w.calib(), o, compute.backend.verbosity.progress())) {
                     LayerRanks plan = ranks == null ? LayerRanks.uniform(model.depth(), rank)
                             : LayerRanks.parse(ranks, model, null, Set.of());
                     wl.put("ranks", plan.describe(model));
@@ -114,9 +111,9 @@ final class BenchCommand implements Callable<Integer> {
                     start = System.nanoTime();
                     CompressionResult lrd = session.compress(MethodName.LRD, plan);
                     double lrdMs = (System.nanoTime() - start) * 1e-6;
-                    addProfile(phases, profiler, model);
-                    phase(phases, "end_to_end", endToEnd * 1e3);
-                    phase(phases, "lrd", lrdMs);
+                    PeerPhases.addProfile(phases, profiler, model);
+                    PeerPhases.add(phases, "end_to_end", endToEnd * 1e3);
+                    PeerPhases.add(phases, "lrd", lrdMs);
                     json.put("phases", phases);
                     json.put("end_to_end_ms", endToEnd * 1e3);
                     json.put("output_rel_error_init", as.outputRelError());
@@ -127,84 +124,17 @@ final class BenchCommand implements Callable<Integer> {
                     json.put("epoch_loss", ger.epochLoss());
                     json.put("notes", ger.notes());
                     if (roofline) {
-                        json.put("roofline", Roofline.measure(b, model, n, rank, o.batch(), phases));
+                        json.put("roofline", Roofline.measure(b, model, n, rank, phases));
                     }
                 }
             }
         }
-        print(json, phases, backend.verbosity);
+        print(json, phases, compute.backend.verbosity);
         if (out != null) {
             Json.write(out, json);
-            backend.verbosity.line("wrote " + out);
+            compute.backend.verbosity.line("wrote " + out);
         }
         return 0;
-    }
-
-    /** The peer's phase names (bench/README-peer.md) from the profiled ranges. */
-    private static void addProfile(List<Map<String, Object>> phases, ProfilingBackend profiler, FcStack model) {
-        Map<String, ProfilingBackend.Timing> t = profiler.timings();
-        double gram = 0;
-        double cholesky = 0;
-        double asInit = 0;
-        double iterSeconds = 0;
-        int iterCalls = 0;
-        for (DenseLayer d : model.layers()) {
-            String layer = "layer " + d.name();
-            double g = seconds(t, layer + "/gram " + d.name());
-            double c = seconds(t, layer + "/cholesky " + d.name());
-            gram += g;
-            cholesky += c;
-            phase(phases, "gram_" + d.name(), g * 1e3);
-            phase(phases, "cholesky_" + d.name(), c * 1e3);
-            double s = 0;
-            int calls = 0;
-            for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
-                if (e.getKey().startsWith(layer + "/lambda iteration ")) {
-                    s += e.getValue().seconds();
-                    calls += e.getValue().calls();
-                }
-            }
-            if (calls > 0) {
-                phase(phases, "lambda_iteration_" + d.name(), 1e3 * s / calls);
-            }
-            iterSeconds += s;
-            iterCalls += calls;
-            double init = seconds(t, layer);
-            asInit += init;
-            phase(phases, "init_" + d.name(), init * 1e3);
-        }
-        phase(phases, "gram", gram * 1e3);
-        phase(phases, "cholesky", cholesky * 1e3);
-        if (iterCalls > 0) {
-            phase(phases, "lambda_iteration", 1e3 * iterSeconds / iterCalls);
-        }
-        phase(phases, "as_init", asInit * 1e3);
-        phase(phases, "balance", 1e3 * t.entrySet().stream().filter(e -> e.getKey().startsWith("balance "))
-                .mapToDouble(e -> e.getValue().seconds()).sum());
-        double epochs = 0;
-        int epochCalls = 0;
-        for (Map.Entry<String, ProfilingBackend.Timing> e : t.entrySet()) {
-            if (e.getKey().startsWith("global stage/epoch ")) {
-                epochs += e.getValue().seconds();
-                epochCalls += e.getValue().calls();
-            }
-        }
-        if (epochCalls > 0) {
-            phase(phases, "global_epoch", 1e3 * epochs / epochCalls);
-        }
-        phase(phases, "global_stage", seconds(t, "global stage") * 1e3);
-    }
-
-    private static double seconds(Map<String, ProfilingBackend.Timing> t, String path) {
-        ProfilingBackend.Timing timing = t.get(path);
-        return timing == null ? 0 : timing.seconds();
-    }
-
-    static void phase(List<Map<String, Object>> phases, String name, double ms) {
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("name", name);
-        p.put("ms", ms);
-        phases.add(p);
     }
 
     private static List<Integer> dims(FcStack model) {
@@ -235,68 +165,6 @@ final class BenchCommand implements Callable<Integer> {
         say.line(b.toString().stripTrailing());
         if (json.get("notes") instanceof List<?> notes) {
             say.notes(notes.stream().map(Object::toString).toList(), null);
-        }
-    }
-
-    /** Ceilings measured on the same backend in the same run, and the FLOP floor of a global epoch. */
-    static final class Roofline {
-        private Roofline() {
-        }
-
-        static Map<String, Object> measure(Backend b, FcStack model, int n, int k, int batch, List<Map<String, Object>> phases) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            int size = b.name().equals("java") ? 1024 : 8192;
-            double gemmSeconds;
-            try (Tensor a = b.allocate(size, size); Tensor c = b.allocate(size, size)) {
-                b.fill(a, 0.5f);
-                b.gemm(false, false, 1f, a, a, 0f, c); // warm-up
-                gemmSeconds = time(b, 3, () -> b.gemm(false, false, 1f, a, a, 0f, c));
-            }
-            double sgemmFlops = 2.0 * size * size * size / gemmSeconds;
-            r.put("sgemm_size", size);
-            r.put("sgemm_tflops", sgemmFlops / 1e12);
-            long rows = b.name().equals("java") ? 1 << 14 : 1 << 16;
-            int cols = 4096;
-            double copySeconds;
-            double penaltySeconds;
-            try (Tensor x = b.allocate((int) rows, cols); Tensor y = b.allocate((int) rows, cols); Tensor z = b.allocate((int) rows, cols)) {
-                b.fill(x, 0.25f);
-                b.fill(y, -0.5f);
-                b.copyRows(x, 0, y, 0, (int) rows);
-                copySeconds = time(b, 5, () -> b.copyRows(x, 0, y, 0, (int) rows));
-                b.reluPenalty(x, y, 0.5f, z);
-                penaltySeconds = time(b, 5, () -> b.reluPenalty(x, y, 0.5f, z));
-            }
-            double bytes = (double) rows * cols * Float.BYTES;
-            double copyBandwidth = 2 * bytes / copySeconds;
-            double penaltyBandwidth = 3 * bytes / penaltySeconds; // reads y' and A, writes z
-            r.put("d2d_gbps", copyBandwidth / 1e9);
-            r.put("relu_penalty_gbps", penaltyBandwidth / 1e9);
-            r.put("relu_penalty_fraction_of_copy", penaltyBandwidth / copyBandwidth);
-            double epochFlops = 0;
-            for (int l = 0; l < model.depth(); l++) {
-                DenseLayer d = model.layer(l);
-                double forward = 2.0 * n * k * (d.in() + d.out());
-                // backward: dP and delta P (2 n out k), dQ (2 n k in), dh (2 n k in) except below the lowest layer
-                double backward = 2.0 * n * k * (2.0 * d.out() + (l == 0 ? 1 : 2) * d.in());
-                epochFlops += forward + backward;
-            }
-            double floorMs = 1e3 * epochFlops / sgemmFlops;
-            r.put("global_epoch_gflop", epochFlops / 1e9);
-            r.put("global_epoch_floor_ms", floorMs);
-            phases.stream().filter(p -> p.get("name").equals("global_epoch")).findFirst()
-                    .ifPresent(p -> r.put("global_epoch_over_floor", (Double) p.get("ms") / floorMs));
-            return r;
-        }
-
-        private static double time(Backend b, int reps, Runnable work) {
-            b.synchronize();
-            long start = System.nanoTime();
-            for (int i = 0; i < reps; i++) {
-                work.run();
-            }
-            b.synchronize();
-            return (System.nanoTime() - start) * 1e-9 / reps;
         }
     }
 }

@@ -57,10 +57,7 @@ final class CompressCommand implements Callable<Integer> {
     Path report;
 
     @Mixin
-    BackendMixin backend;
-
-    @Mixin
-    MethodOptionsMixin options;
+    MethodRunMixin compute;
 
     @Override
     public Integer call() {
@@ -76,10 +73,10 @@ final class CompressCommand implements Callable<Integer> {
         Matrix x = Inputs.firstRows(Inputs.features(calib), calibRows, calib, "--calib-rows");
         String created = Inputs.missingFolders(out, report);
         long started = System.nanoTime();
-        Verbosity say = backend.verbosity;
-        try (Backend b = backend.open();
+        Verbosity say = compute.backend.verbosity;
+        try (Backend b = compute.backend.open();
              CompressionSession session = Inputs.about(
-                     () -> new CompressionSession(b, stack, x, options.toOptions(), say.progress()), calib, model.model)) {
+                     () -> new CompressionSession(b, stack, x, compute.options.toOptions(), say.progress()), calib, model.model)) {
             CompressionResult result = Inputs.about(() -> job.run(session, stack.depth()), calib, model.model);
             double seconds = (System.nanoTime() - started) / 1e9;
             ModelFiles.saveCompressed(out, result.model());

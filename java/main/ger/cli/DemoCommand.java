@@ -69,10 +69,7 @@ final class DemoCommand implements Callable<Integer> {
     SweepCommand.SweepMixin sweep;
 
     @Mixin
-    BackendMixin backend;
-
-    @Mixin
-    MethodOptionsMixin options;
+    MethodRunMixin compute;
 
     @Override
     public Integer call() {
@@ -94,10 +91,10 @@ final class DemoCommand implements Callable<Integer> {
         context.put("data", dataDir + " (Fashion-MNIST)");
         context.put("calibration", "the first " + calibRows + " training images");
         context.put("evaluation", "the " + test.rows() + " test images");
-        try (Backend b = backend.open()) {
+        try (Backend b = compute.backend.open()) {
             FcStack stack = loadOrTrain(b, train, trainLabels, context);
             train.close();
-            SweepCommand.run(b, stack, calib, test, testY, sweep, options.toOptions(), out, context, backend.verbosity,
+            SweepCommand.run(b, stack, calib, test, testY, sweep, compute.options.toOptions(), out, context, compute.backend.verbosity,
                     trainImages, testImages, testLabels);
         }
         return 0;
@@ -125,7 +122,7 @@ final class DemoCommand implements Callable<Integer> {
         System.err.println("no embedded model in this jar: training the MLP 784-1024-1024-10 first (ger train defaults)");
         context.put("model", "trained now by ger train defaults");
         return Trainer.train(b, new int[] {784, 1024, 1024, 10}, train, Idx.readLabels(trainLabels),
-                TrainOptions.defaults(), backend.verbosity.progress());
+                TrainOptions.defaults(), compute.backend.verbosity.progress());
     }
 
     private Path dataFile(String name) {

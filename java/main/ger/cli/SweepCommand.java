@@ -48,10 +48,7 @@ final class SweepCommand implements Callable<Integer> {
     SweepMixin sweep;
 
     @Mixin
-    BackendMixin backend;
-
-    @Mixin
-    MethodOptionsMixin options;
+    MethodRunMixin compute;
 
     @Override
     public Integer call() {
@@ -66,8 +63,8 @@ final class SweepCommand implements Callable<Integer> {
         context.put("model", model.model.toString());
         context.put("calibration", calib + " (" + x.rows() + " rows)");
         context.put("evaluation", data + " (" + xv.rows() + " rows)");
-        try (Backend b = backend.open()) {
-            run(b, stack, x, xv, yv, sweep, options.toOptions(), out, context, backend.verbosity, model.model, calib, data, labels);
+        try (Backend b = compute.backend.open()) {
+            run(b, stack, x, xv, yv, sweep, compute.options.toOptions(), out, context, compute.backend.verbosity, model.model, calib, data, labels);
         }
         return 0;
     }

@@ -277,6 +277,14 @@ public abstract class BackendConformance {
         double[][] s = d(src);
         double[][] expected = Arrays.stream(rows).mapToObj(i -> s[i]).toArray(double[][]::new);
         assertClose(expected, down(dst), 0, r.tag("gatherRows"));
+        // Every backend refuses an index outside src with the same message, before touching dst.
+        int[] outside = rows.clone();
+        outside[r.rng().nextInt(outside.length)] = r.rng().nextBoolean() ? -1 : 41;
+        Tensor srcT = up(src);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend().gatherRows(srcT, outside, dst), r.tag("index outside src"));
+        assertTrue(e.getMessage().startsWith("gatherRows: rows["), e.getMessage());
+        assertClose(expected, down(dst), 0, r.tag("dst untouched by a refused gather"));
     }
 
     @Test

@@ -3,25 +3,17 @@ package ger.bench;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.results.RunResult;
-import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
-import org.openjdk.jmh.runner.options.OptionsBuilder;
 
+import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The java backend on the shapes the methods use (issue 12), beside bench/python/numpy_shapes.py on
@@ -31,13 +23,10 @@ import java.util.concurrent.TimeUnit;
  * c M x N, reduction K), gram (x^T x, x M x N) or trsm (L N x N lower, b N x M).
  * main prints the best and the median call of each in ms and GFLOP/s.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.SampleTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx4g"})
-public class ShapesBenchmark {
+public class ShapesBenchmark extends SampledBenchmark {
     /** The shapes; bench/python/numpy_shapes.py holds the same list. */
     public static final String[] SHAPES = {
             "nt:256:128:784", "nt:256:1024:128", "tn:1024:128:256", "tn:128:784:256",
@@ -133,15 +122,10 @@ public class ShapesBenchmark {
 
     /** Runs every shape (or the ones given as arguments). */
     public static void main(String[] args) throws RunnerException {
-        OptionsBuilder options = new OptionsBuilder();
-        options.include(ShapesBenchmark.class.getSimpleName());
-        options.param("shape", args.length > 0 ? args : SHAPES);
-        for (RunResult r : new Runner(options.build()).run()) {
-            String s = r.getParams().getParam("shape");
-            double best = r.getPrimaryResult().getStatistics().getMin();
-            double median = r.getPrimaryResult().getStatistics().getPercentile(50);
-            System.out.printf("%-20s best %8.2f ms (%6.1f GFLOP/s), median %8.2f ms%n", s, best,
-                    flop(s) / (best * 1e-3) / 1e9, median);
+        for (Sample r : run(ShapesBenchmark.class, Map.of("shape", args.length > 0 ? args : SHAPES))) {
+            String s = r.params().getParam("shape");
+            System.out.printf("%-20s best %8.2f ms (%6.1f GFLOP/s), median %8.2f ms%n", s, r.bestMs(),
+                    flop(s) / (r.bestMs() * 1e-3) / 1e9, r.medianMs());
         }
     }
 }

@@ -29,15 +29,13 @@ public final class BudgetCriterion {
         CriterionInputs inputs = CriterionInputs.of(args);
         FcStack model = inputs.model();
         Matrix calib = inputs.calib();
-        int next = inputs.next();
-        List<MethodName> methods = Arrays.stream(args[next].split(",")).map(MethodName::parse).toList();
-        List<Double> rates = Arrays.stream(args[next + 1].split(",")).map(Double::parseDouble).toList();
-        String schedule = args.length > next + 2 ? args[next + 2] : "0.01x25,1x25";
-        int epochs = args.length > next + 3 ? Integer.parseInt(args[next + 3]) : 20;
-        Options options = Options.defaults().withSchedule(Options.parseSchedule(schedule))
-                .withGlobal(epochs, Options.FIND_LR, 256, 0);
+        List<MethodName> methods = Arrays.stream(inputs.rest().get(0).split(",")).map(MethodName::parse).toList();
+        List<Double> rates = Arrays.stream(inputs.rest().get(1).split(",")).map(Double::parseDouble).toList();
+        String schedule = inputs.optional(2, "0.01x25,1x25");
+        int epochs = Integer.parseInt(inputs.optional(3, "20"));
+        Options options = CriterionInputs.options(schedule, epochs);
         System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d global epochs, lr found%n%n",
-                args[0], calib.rows(), schedule, epochs);
+                inputs.name(), calib.rows(), schedule, epochs);
         System.out.println("| method | rate R | budgeted ranks | budgeted rate | budgeted error | uniform k | uniform rate "
                 + "| uniform error | budgeted / uniform |");
         System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|");

@@ -29,14 +29,12 @@ public final class RateSearchCriterion {
         CriterionInputs inputs = CriterionInputs.of(args);
         FcStack model = inputs.model();
         Matrix calib = inputs.calib();
-        int next = inputs.next();
-        List<Integer> ranks = java.util.Arrays.stream(args[next].split(",")).map(Integer::parseInt).toList();
-        int epochs = args.length > next + 1 ? Integer.parseInt(args[next + 1]) : 30;
-        String schedule = args.length > next + 2 ? args[next + 2] : "0.01x25,1x25";
-        Options options = Options.defaults().withSchedule(Options.parseSchedule(schedule))
-                .withGlobal(epochs, Options.FIND_LR, 256, 0);
+        List<Integer> ranks = java.util.Arrays.stream(inputs.rest().get(0).split(",")).map(Integer::parseInt).toList();
+        int epochs = Integer.parseInt(inputs.optional(1, "30"));
+        String schedule = inputs.optional(2, "0.01x25,1x25");
+        Options options = CriterionInputs.options(schedule, epochs);
         System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d epochs, batch 256%n%n",
-                args[0], calib.rows(), schedule, epochs);
+                inputs.name(), calib.rows(), schedule, epochs);
         System.out.println("| k | lr found | final loss (found) | best fixed lr | best final loss (fixed) | found / best - 1 |"
                 + " fixed rates: final loss |");
         System.out.println("|---|---:|---:|---:|---:|---:|---|");

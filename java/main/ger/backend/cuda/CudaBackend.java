@@ -2,6 +2,7 @@ package ger.backend.cuda;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
@@ -233,10 +234,7 @@ public final class CudaBackend implements Backend {
     }
 
     private long ptr(Tensor t) {
-        if (t instanceof CudaTensor c && c.owner() == this) {
-            return c.address();
-        }
-        throw new IllegalArgumentException("cuda backend got a tensor it does not own: " + t);
+        return DeviceTensor.owned(CudaTensor.class, this, t).address();
     }
 
     private void launch(Kernel kernel, Launch geometry, Object... args) {
@@ -431,12 +429,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
-        for (int i = 0; i < rows.length; i++) {
-            if (rows[i] < 0 || rows[i] >= src.rows()) {
-                throw new IllegalArgumentException("gatherRows: rows[" + i + "] = " + rows[i] + " outside 0.." + (src.rows() - 1));
-            }
-        }
+        Shapes.gather(src, rows, dst);
         current();
         if (rows.length == 0) {
             return;
@@ -695,7 +688,7 @@ public final class CudaBackend implements Backend {
     public double trace(Tensor a) {
         Shapes.square("trace", a);
         current();
-        launch(Kernel.TRACE_SUM, Launch.singleBlock(), ptr(a), a.rows(), scalar());
+        launch(Kernel.TRACE, Launch.singleBlock(), ptr(a), a.rows(), scalar());
         return readScalar();
     }
 
@@ -703,13 +696,13 @@ public final class CudaBackend implements Backend {
     public double squaredError(Tensor a, Tensor b) {
         Shapes.same("squaredError", a, b);
         current();
-        return reduce(Kernel.SQUARED_ERROR_PARTIALS, a.size(), ptr(a), ptr(b), a.size());
+        return reduce(Kernel.SQUARED_ERROR, a.size(), ptr(a), ptr(b), a.size());
     }
 
     @Override
     public double squaredNorm(Tensor a) {
         current();
-        return reduce(Kernel.SQUARED_NORM_PARTIALS, a.size(), ptr(a), a.size());
+        return reduce(Kernel.SQUARED_NORM, a.size(), ptr(a), a.size());
     }
 
     @Override
@@ -731,7 +724,7 @@ public final class CudaBackend implements Backend {
         Shapes.same("errorGradient", out, target);
         Shapes.same("errorGradient", out, delta);
         current();
-        return launchPartials(Kernel.ERROR_GRADIENT_PARTIALS, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
+        return launchPartials(Kernel.ERROR_GRADIENT, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
     }
 
     @Override

@@ -124,7 +124,7 @@ public final class JavaBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
+        Shapes.gather(src, rows, dst);
         for (int i = 0; i < rows.length; i++) {
             copyRows(src, rows[i], dst, i, 1);
         }

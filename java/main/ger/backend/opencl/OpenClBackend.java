@@ -2,6 +2,7 @@ package ger.backend.opencl;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
@@ -25,7 +26,8 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,6 +60,11 @@ public final class OpenClBackend implements Backend {
     private static final int WPTN = 8;
     /** Work-group size of the reductions (reduce.cl). */
     private static final int RED_WG = 256;
+    /** column_sums' work-group (reduce.cl's COLSUM_X x COLSUM_Y), its target group count, its shortest slice. */
+    private static final int COLSUM_X = 32;
+    private static final int COLSUM_Y = 8;
+    private static final int COLUMN_SUMS_GROUPS = 1024;
+    private static final int MIN_SLICE_ROWS = 64;
     /** Upper bound on reduction work-groups: the partial sums buffer holds this many floats. */
     private static final int MAX_GROUPS = 1024;
     /** Elements each reduction work-item takes at least, before more work-groups are used. */
@@ -72,7 +79,7 @@ public final class OpenClBackend implements Backend {
     private final Set<OpenClTensor> live = ConcurrentHashMap.newKeySet();
     /** CL_DEVICE_GLOBAL_MEM_SIZE (OpenCL has no query for what is free). */
     private final long globalMemory;
-    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private final Map<ClKernel, cl_kernel> kernels = new EnumMap<>(ClKernel.class);
     private final String description;
     private cl_context context;
     private cl_command_queue queue;
@@ -102,7 +109,7 @@ public final class OpenClBackend implements Backend {
             queue = Cl.call("clCreateCommandQueue", () -> createQueue(ref.device()));
             program = build(ref.device());
             partials = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE,
-                    (long) MAX_GROUPS * Float.BYTES, null, null));
+                    (long) MAX_GROUPS * Double.BYTES, null, null));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -236,54 +243,62 @@ public final class OpenClBackend implements Backend {
         }
     }
 
-    private cl_kernel kernel(String name) {
-        return kernels.computeIfAbsent(name, n -> Cl.call("clCreateKernel(" + n + ")",
-                () -> clCreateKernel(program, n, null)));
+    private cl_kernel kernel(ClKernel kernel) {
+        return kernels.computeIfAbsent(kernel, kk -> Cl.call("clCreateKernel(" + kk.symbol() + ")",
+                () -> clCreateKernel(program, kk.symbol(), null)));
     }
 
-    /** Sets the arguments (tensors, cl_mem, Integer, Float) in order and enqueues the kernel. */
-    private void launch(String name, long[] global, long[] local, Object... args) {
-        cl_kernel k = kernel(name);
+    /** Sets the arguments (tensors, cl_mem, Integer as int, Long as ulong, Float) in order and enqueues the kernel. */
+    private void launch(ClKernel kernel, long[] global, long[] local, Object... args) {
+        String name = kernel.symbol();
+        if (args.length != kernel.parameters().length()) {
+            throw new IllegalArgumentException("kernel " + name + ": " + args.length + " arguments for parameters "
+                    + kernel.parameters());
+        }
+        cl_kernel k = kernel(kernel);
         for (int i = 0; i < args.length; i++) {
             int index = i;
+            char expected = kernel.parameters().charAt(i);
             switch (args[i]) {
-                case Tensor t -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem(t))));
-                case cl_mem m -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(m)));
-                case Integer v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {v})));
-                case Float v -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {v})));
-                default -> throw new IllegalArgumentException("kernel " + name + ": unsupported argument " + args[i]);
+                case Tensor t when expected == 'p' -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(mem(t))));
+                case cl_mem m when expected == 'p' -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_mem, Pointer.to(m)));
+                case Integer v when expected == 'i' -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_int, Pointer.to(new int[] {v})));
+                case Long v when expected == 'u' -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_ulong, Pointer.to(new long[] {v})));
+                case Float v when expected == 'f' -> Cl.run("clSetKernelArg", () -> clSetKernelArg(k, index, Sizeof.cl_float, Pointer.to(new float[] {v})));
+                default -> throw new IllegalArgumentException("kernel " + name + ": argument " + i + " (" + args[i]
+                        + ") does not fit parameter '" + expected + "' of " + kernel.parameters());
             }
         }
         Cl.run("clEnqueueNDRangeKernel(" + name + ")",
                 () -> clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null));
     }
 
+
     /** A 1D kernel over n elements (global size rounded up to LOCAL_1D; kernels check i < n). */
-    private void launch1d(String name, long n, Object... args) {
+    private void launch1d(ClKernel kernel, long n, Object... args) {
         if (n > 0) {
-            launch(name, new long[] {roundUp(n, LOCAL_1D)}, new long[] {LOCAL_1D}, args);
+            launch(kernel, new long[] {roundUp(n, LOCAL_1D)}, new long[] {LOCAL_1D}, args);
         }
     }
 
     /**
-     * A reduction kernel of reduce.cl over n elements: args, then n and the partial sums buffer.
+     * A reduction kernel of reduce.cl over n elements: args (ending with the count), then the buffer of
+     * the work-groups' double partials.
      * Returns the sum of the work-groups' partials, in double.
      */
-    private double reduce(String name, long n, Object... args) {
+    private double reduce(ClKernel kernel, long n, Object... args) {
         if (n == 0) {
             return 0;
         }
         int groups = (int) Math.min(MAX_GROUPS, Math.ceilDiv(n, (long) RED_WG * ITEMS_PER_THREAD));
-        Object[] all = new Object[args.length + 2];
-        System.arraycopy(args, 0, all, 0, args.length);
-        all[args.length] = (int) n;
-        all[args.length + 1] = partials;
-        launch(name, new long[] {(long) groups * RED_WG}, new long[] {RED_WG}, all);
-        float[] sums = new float[groups];
-        Cl.run("clEnqueueReadBuffer(" + name + " partials)", () -> clEnqueueReadBuffer(queue, partials, CL_TRUE, 0,
-                (long) groups * Float.BYTES, Pointer.to(sums), 0, null, null));
+        Object[] all = Arrays.copyOf(args, args.length + 1);
+        all[args.length] = partials;
+        launch(kernel, new long[] {(long) groups * RED_WG}, new long[] {RED_WG}, all);
+        double[] sums = new double[groups];
+        Cl.run("clEnqueueReadBuffer(" + kernel.symbol() + " partials)", () -> clEnqueueReadBuffer(queue, partials, CL_TRUE, 0,
+                (long) groups * Double.BYTES, Pointer.to(sums), 0, null, null));
         double total = 0;
-        for (float s : sums) {
+        for (double s : sums) {
             total += s;
         }
         return total;
@@ -294,10 +309,7 @@ public final class OpenClBackend implements Backend {
     }
 
     private OpenClTensor t(Tensor x) {
-        if (x instanceof OpenClTensor o && o.owner() == this) {
-            return o;
-        }
-        throw new IllegalArgumentException("opencl backend got a tensor it did not allocate: " + x);
+        return DeviceTensor.owned(OpenClTensor.class, this, x);
     }
 
     private cl_mem mem(Tensor x) {
@@ -411,18 +423,13 @@ public final class OpenClBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.require("gatherRows", "dst", dst, rows.length, src.cols());
-        for (int r : rows) {
-            if (r < 0 || r >= src.rows()) {
-                throw new IllegalArgumentException("gatherRows: row " + r + " outside 0.." + (src.rows() - 1));
-            }
-        }
+        Shapes.gather(src, rows, dst);
         if (dst.size() == 0) {
             return;
         }
         cl_mem index = intBuffer(rows);
         try {
-            launch1d("gather_rows", dst.size(), src, index, dst, (int) dst.size(), src.cols());
+            launch1d(ClKernel.GATHER_ROWS, dst.size(), src, src.cols(), index, rows.length, dst);
         } finally {
             release(index); // OpenCL keeps it alive until the queued kernel is done
         }
@@ -432,14 +439,14 @@ public final class OpenClBackend implements Backend {
     public void transpose(Tensor src, Tensor dst) {
         Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
         if (src.size() > 0) {
-            launch("transpose", new long[] {roundUp(src.cols(), TT), roundUp(src.rows(), TT)}, new long[] {TT, TT},
+            launch(ClKernel.TRANSPOSE, new long[] {roundUp(src.cols(), TT), roundUp(src.rows(), TT)}, new long[] {TT, TT},
                     src, dst, src.rows(), src.cols());
         }
     }
 
     @Override
     public void fill(Tensor x, float value) {
-        launch1d("fill", x.size(), x, value, (int) x.size());
+        launch1d(ClKernel.FILL, x.size(), x, value, x.size());
     }
 
     // ---------------------------------------------------------------- BLAS
@@ -452,7 +459,7 @@ public final class OpenClBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
-        String kernel = "sgemm_" + (transA ? "t" : "n") + (transB ? "t" : "n");
+        ClKernel kernel = ClKernel.sgemm(transA, transB);
         long[] local = {TSN / WPTN, TSM / WPTM};
         long[] global = {Math.ceilDiv(n, TSN) * local[0], Math.ceilDiv(m, TSM) * local[1]};
         launch(kernel, global, local, m, n, mnk[2], alpha, a, b, beta, c);
@@ -467,12 +474,12 @@ public final class OpenClBackend implements Backend {
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         Shapes.same("axpy", x, y);
-        launch1d("axpy", x.size(), alpha, x, y, (int) x.size());
+        launch1d(ClKernel.AXPY, x.size(), alpha, x, y, x.size());
     }
 
     @Override
     public void scale(Tensor x, float alpha) {
-        launch1d("scale", x.size(), x, alpha, (int) x.size());
+        launch1d(ClKernel.SCALE, x.size(), x, alpha, x.size());
     }
 
     // ---------------------------------------------------------------- factorisations, on the host
@@ -524,68 +531,92 @@ public final class OpenClBackend implements Backend {
     @Override
     public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
         Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
-        launch1d("add_bias_relu", a.size(), a, bias, relu ? 1 : 0, (int) a.size(), a.cols());
+        launch1d(ClKernel.ADD_BIAS_RELU, a.size(), a, bias, a.rows(), a.cols(), relu ? 1 : 0);
     }
 
     @Override
     public void addRowVector(Tensor x, float alpha, Tensor v) {
         Shapes.require("addRowVector", "v", v, 1, x.cols());
-        launch1d("add_row_vector", x.size(), x, alpha, v, (int) x.size(), x.cols());
+        launch1d(ClKernel.ADD_ROW_VECTOR, x.size(), x, alpha, v, x.rows(), x.cols());
     }
 
     @Override
     public void columnMeans(Tensor x, Tensor means) {
         Shapes.require("columnMeans", "means", means, 1, x.cols());
-        launch1d("column_sums", x.cols(), x, means, x.rows(), x.cols(), 1f / x.rows());
+        columnSums(x, means, 1f / x.rows());
     }
 
     @Override
     public void columnSums(Tensor x, Tensor sums) {
         Shapes.require("columnSums", "sums", sums, 1, x.cols());
-        launch1d("column_sums", x.cols(), x, sums, x.rows(), x.cols(), 1f);
+        columnSums(x, sums, 1f);
+    }
+
+    /**
+     * sums = scale * the column sums of x, in double over slices of rows (as many as give about
+     * COLUMN_SUMS_GROUPS work-groups, each slice at least MIN_SLICE_ROWS rows), then added in order.
+     */
+    private void columnSums(Tensor x, Tensor sums, float scale) {
+        if (x.cols() == 0) {
+            return;
+        }
+        int groupsX = Math.ceilDiv(x.cols(), COLSUM_X);
+        int height = Math.max(x.rows(), 1);
+        int slices = Math.clamp(Math.min(Math.ceilDiv(height, MIN_SLICE_ROWS), Math.ceilDiv(COLUMN_SUMS_GROUPS, groupsX)), 1, height);
+        int sliceRows = Math.ceilDiv(height, slices);
+        slices = Math.ceilDiv(height, sliceRows);
+        long bytes = (long) slices * x.cols() * Double.BYTES;
+        cl_mem partial = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null));
+        try {
+            launch(ClKernel.COLUMN_SUMS, new long[] {(long) groupsX * COLSUM_X, (long) slices * COLSUM_Y},
+                    new long[] {COLSUM_X, COLSUM_Y}, x, x.rows(), x.cols(), sliceRows, partial);
+            launch1d(ClKernel.COLUMN_SUMS_FINISH, x.cols(), partial, slices, x.cols(), scale, sums);
+        } finally {
+            release(partial);
+        }
     }
 
     @Override
     public void addDiagonal(Tensor a, float value) {
         Shapes.square("addDiagonal", a);
-        launch1d("add_diagonal", a.rows(), a, value, a.rows());
+        launch1d(ClKernel.ADD_DIAGONAL, a.rows(), a, value, a.rows());
     }
 
     @Override
     public double trace(Tensor a) {
         Shapes.square("trace", a);
-        return reduce("trace", a.rows(), a);
+        return reduce(ClKernel.TRACE, a.rows(), a, a.rows());
     }
 
     @Override
     public double squaredError(Tensor a, Tensor b) {
         Shapes.same("squaredError", a, b);
-        return reduce("squared_error", a.size(), a, b);
+        return reduce(ClKernel.SQUARED_ERROR, a.size(), a, b, a.size());
     }
 
     @Override
     public double squaredNorm(Tensor a) {
-        return reduce("squared_norm", a.size(), a);
+        return reduce(ClKernel.SQUARED_NORM, a.size(), a, a.size());
     }
 
     @Override
     public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
         Shapes.same("errorGradient", out, target);
         Shapes.same("errorGradient", out, delta);
-        return reduce("error_gradient", out.size(), out, target, scale, delta);
+        return reduce(ClKernel.ERROR_GRADIENT, out.size(), out, target, scale, delta, out.size());
     }
 
     @Override
     public void reluBackward(Tensor grad, Tensor activation) {
         Shapes.same("reluBackward", grad, activation);
-        launch1d("relu_backward", grad.size(), grad, activation, (int) grad.size());
+        launch1d(ClKernel.RELU_BACKWARD, grad.size(), grad, activation, grad.size());
     }
 
     @Override
     public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
         Shapes.same("reluPenalty", yPrime, preActivation);
         Shapes.same("reluPenalty", yPrime, z);
-        return reduce("relu_penalty", z.size(), yPrime, preActivation, lambda, z);
+        return reduce(ClKernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z, z.size());
     }
 
     @Override
@@ -601,7 +632,7 @@ public final class OpenClBackend implements Backend {
         try {
             aboveBuffer = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_WRITE_ONLY,
                     (long) rows * Sizeof.cl_int, null, null));
-            launch1d("topk_rank", rows, logits, labelBuffer, aboveBuffer, rows, logits.cols());
+            launch1d(ClKernel.TOPK_RANK, rows, logits, labelBuffer, aboveBuffer, rows, logits.cols());
             cl_mem result = aboveBuffer;
             Cl.run("clEnqueueReadBuffer(topk_rank)", () -> clEnqueueReadBuffer(queue, result, CL_TRUE, 0,
                     (long) rows * Sizeof.cl_int, Pointer.to(above), 0, null, null));
@@ -620,7 +651,7 @@ public final class OpenClBackend implements Backend {
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         Shapes.same("sgdUpdate", param, grad);
         Shapes.same("sgdUpdate", param, velocity);
-        launch1d("sgd_update", param.size(), param, grad, velocity, lr, momentum, weightDecay, (int) param.size());
+        launch1d(ClKernel.SGD_UPDATE, param.size(), param, grad, velocity, lr, momentum, weightDecay, param.size());
     }
 
     // ---------------------------------------------------------------- lifetime

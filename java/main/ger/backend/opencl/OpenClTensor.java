@@ -1,6 +1,6 @@
 package ger.backend.opencl;
 
-import ger.backend.Tensor;
+import ger.backend.DeviceTensor;
 import org.jocl.cl_mem;
 
 import static org.jocl.CL.clReleaseMemObject;
@@ -9,39 +9,17 @@ import static org.jocl.CL.clReleaseMemObject;
  * A float32 row-major rows x cols matrix in one OpenCL buffer of the backend that made it. Closing
  * releases the buffer (once); the backend releases whatever is still open when it closes.
  */
-public final class OpenClTensor implements Tensor {
+public final class OpenClTensor extends DeviceTensor<cl_mem> {
     private final OpenClBackend owner;
-    private final int rows;
-    private final int cols;
-    private cl_mem mem;
 
     OpenClTensor(OpenClBackend owner, int rows, int cols, cl_mem mem) {
+        super(owner, rows, cols, mem);
         this.owner = owner;
-        this.rows = rows;
-        this.cols = cols;
-        this.mem = mem;
     }
 
-    @Override
-    public int rows() {
-        return rows;
-    }
-
-    @Override
-    public int cols() {
-        return cols;
-    }
-
-    OpenClBackend owner() {
-        return owner;
-    }
-
-    /** The buffer; fails on a closed tensor. */
+    /** The buffer. @throws IllegalStateException once closed */
     cl_mem mem() {
-        if (mem == null) {
-            throw new IllegalStateException("OpenCL tensor " + shape() + " used after close");
-        }
-        return mem;
+        return handle();
     }
 
     long byteSize() {
@@ -49,17 +27,8 @@ public final class OpenClTensor implements Tensor {
     }
 
     @Override
-    public synchronized void close() {
-        if (mem != null) {
-            cl_mem m = mem;
-            mem = null;
-            owner.forget(this);
-            Cl.run("clReleaseMemObject", () -> clReleaseMemObject(m));
-        }
-    }
-
-    @Override
-    public String toString() {
-        return "OpenClTensor[" + shape() + "]";
+    protected void release(cl_mem mem) {
+        owner.forget(this);
+        Cl.run("clReleaseMemObject", () -> clReleaseMemObject(mem));
     }
 }

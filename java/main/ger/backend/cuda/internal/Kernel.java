@@ -7,9 +7,9 @@ package ger.backend.cuda.internal;
  */
 public enum Kernel {
     SUM_PARTIALS("sum_partials", "pipi"),
-    SQUARED_ERROR_PARTIALS("squared_error_partials", "ppup"),
-    SQUARED_NORM_PARTIALS("squared_norm_partials", "pup"),
-    ERROR_GRADIENT_PARTIALS("error_gradient_partials", "ppfpup"),
+    SQUARED_ERROR("squared_error", "ppup"),
+    SQUARED_NORM("squared_norm", "pup"),
+    ERROR_GRADIENT("error_gradient", "ppfpup"),
     RELU_PENALTY("relu_penalty", "ppfpup"),
     AXPY("axpy", "fppu"),
     SCALE("scale", "pfu"),
@@ -27,7 +27,7 @@ public enum Kernel {
     MIRROR_UPPER_TO_LOWER("mirror_upper_to_lower", "pi"),
     ZERO_UPPER("zero_upper", "pi"),
     ADD_DIAGONAL("add_diagonal", "pif"),
-    TRACE_SUM("trace_sum", "pip"),
+    TRACE("trace", "pip"),
     TOPK_RANK("topk_rank", "piipp");
 
     private final String symbol;

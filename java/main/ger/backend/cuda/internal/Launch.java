@@ -43,7 +43,7 @@ public record Launch(int gridX, int gridY, int blockX, int blockY) {
         return new Launch((int) Math.clamp((n + BLOCK - 1) / BLOCK, 1, cap), 1, BLOCK, 1);
     }
 
-    /** One block of {@link #BLOCK} threads (sum_partials, trace_sum). */
+    /** One block of {@link #BLOCK} threads (sum_partials, trace). */
     public static Launch singleBlock() {
         return new Launch(1, 1, BLOCK, 1);
     }
