@@ -101,8 +101,10 @@ void relu_penalty(__global const float* yPrime, __global const float* preActivat
 // group x covers COLSUM_X adjacent columns, group y one slice of slice_rows rows, down which its
 // COLSUM_Y rows of items stride; they meet in local memory and write partials(slice, j) in double.
 // column_sums_finish adds the slices in a fixed order: sums(j) = scale * sum over s of partials(s, j).
-#define COLSUM_X 32
+#ifndef COLSUM_X
+#define COLSUM_X 32 // the host passes both as -DCOLSUM_X, -DCOLSUM_Y
 #define COLSUM_Y 8
+#endif
 
 __kernel __attribute__((reqd_work_group_size(COLSUM_X, COLSUM_Y, 1)))
 void column_sums(__global const float* x, const int rows, const int cols, const int slice_rows,

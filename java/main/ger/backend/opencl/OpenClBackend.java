@@ -2,6 +2,7 @@ package ger.backend.opencl;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.ColumnSlices;
 import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
@@ -60,12 +61,10 @@ public final class OpenClBackend implements Backend {
     private static final int WPTN = 8;
     /** Work-group size of the reductions (reduce.cl). */
     private static final int RED_WG = 256;
-    /** column_sums' work-group (reduce.cl's COLSUM_X x COLSUM_Y), its target group count, its shortest slice. */
+    /** column_sums' work-group, COLSUM_X x COLSUM_Y (passed to reduce.cl). */
     private static final int COLSUM_X = 32;
     private static final int COLSUM_Y = 8;
-    private static final int COLUMN_SUMS_GROUPS = 1024;
-    private static final int MIN_SLICE_ROWS = 64;
-    /** Upper bound on reduction work-groups: the partial sums buffer holds this many floats. */
+    /** Upper bound on reduction work-groups: the partial sums buffer holds this many doubles. */
     private static final int MAX_GROUPS = 1024;
     /** Elements each reduction work-item takes at least, before more work-groups are used. */
     private static final int ITEMS_PER_THREAD = 8;
@@ -211,7 +210,7 @@ public final class OpenClBackend implements Backend {
         cl_program p = Cl.call("clCreateProgramWithSource",
                 () -> clCreateProgramWithSource(context, sources.length, sources, null, null));
         String options = "-DTSM=" + TSM + " -DTSN=" + TSN + " -DTSK=" + TSK + " -DWPTM=" + WPTM + " -DWPTN=" + WPTN
-                + " -DRED_WG=" + RED_WG + " -DTT=" + TT;
+                + " -DRED_WG=" + RED_WG + " -DTT=" + TT + " -DCOLSUM_X=" + COLSUM_X + " -DCOLSUM_Y=" + COLSUM_Y;
         try {
             clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
         } catch (CLException e) {
@@ -552,25 +551,19 @@ public final class OpenClBackend implements Backend {
         columnSums(x, sums, 1f);
     }
 
-    /**
-     * sums = scale * the column sums of x, in double over slices of rows (as many as give about
-     * COLUMN_SUMS_GROUPS work-groups, each slice at least MIN_SLICE_ROWS rows), then added in order.
-     */
+    /** sums = scale * the column sums of x, in double over the rows' {@link ColumnSlices}, then added in order. */
     private void columnSums(Tensor x, Tensor sums, float scale) {
         if (x.cols() == 0) {
             return;
         }
         int groupsX = Math.ceilDiv(x.cols(), COLSUM_X);
-        int height = Math.max(x.rows(), 1);
-        int slices = Math.clamp(Math.min(Math.ceilDiv(height, MIN_SLICE_ROWS), Math.ceilDiv(COLUMN_SUMS_GROUPS, groupsX)), 1, height);
-        int sliceRows = Math.ceilDiv(height, slices);
-        slices = Math.ceilDiv(height, sliceRows);
-        long bytes = (long) slices * x.cols() * Double.BYTES;
+        ColumnSlices slices = ColumnSlices.of(x.rows(), groupsX, Integer.MAX_VALUE);
+        long bytes = (long) slices.count() * x.cols() * Double.BYTES;
         cl_mem partial = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null));
         try {
-            launch(ClKernel.COLUMN_SUMS, new long[] {(long) groupsX * COLSUM_X, (long) slices * COLSUM_Y},
-                    new long[] {COLSUM_X, COLSUM_Y}, x, x.rows(), x.cols(), sliceRows, partial);
-            launch1d(ClKernel.COLUMN_SUMS_FINISH, x.cols(), partial, slices, x.cols(), scale, sums);
+            launch(ClKernel.COLUMN_SUMS, new long[] {(long) groupsX * COLSUM_X, (long) slices.count() * COLSUM_Y},
+                    new long[] {COLSUM_X, COLSUM_Y}, x, x.rows(), x.cols(), slices.rows(), partial);
+            launch1d(ClKernel.COLUMN_SUMS_FINISH, x.cols(), partial, slices.count(), x.cols(), scale, sums);
         } finally {
             release(partial);
         }

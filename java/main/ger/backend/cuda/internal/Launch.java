@@ -1,5 +1,7 @@
 package ger.backend.cuda.internal;
 
+import ger.backend.ColumnSlices;
+
 /**
  * The launch geometry of a kernel (grid and block, x and y; z is 1). The factories match how the
  * kernels in kernels/cuda index their threads; see each kernel file's comment.
@@ -58,22 +60,14 @@ public record Launch(int gridX, int gridY, int blockX, int blockY) {
         return new Launch(ceilDiv(Math.max(cols, 1), TILE), gridY, TILE, TILE_ROWS);
     }
 
-    /** Blocks that column_sums aims for: several per SM, so that the column reads stream at DRAM speed. */
-    static final int COLUMN_SUMS_BLOCKS = 1024;
-    /** The fewest rows of a column_sums slice (fewer would only add partials). */
-    static final int MIN_SLICE_ROWS = 64;
-
     /**
      * column_sums over a rows x cols matrix: 32 columns per block of 32 x 8 threads (x), and the rows
-     * cut into gridY slices of {@link #sliceRows} rows each (y), as many as it takes to reach about
-     * {@link #COLUMN_SUMS_BLOCKS} blocks; none is empty. column_sums_finish adds the slices' partials.
+     * cut into gridY slices of {@link #sliceRows} rows each (y), as {@link ColumnSlices} says;
+     * column_sums_finish adds the slices' partials.
      */
     public static Launch columnSums(int rows, int cols) {
         int gridX = ceilDiv(Math.max(cols, 1), TILE);
-        int height = Math.max(rows, 1);
-        int slices = Math.clamp(Math.min(ceilDiv(height, MIN_SLICE_ROWS), ceilDiv(COLUMN_SUMS_BLOCKS, gridX)), 1, MAX_GRID_Y);
-        int per = ceilDiv(height, slices);
-        return new Launch(gridX, ceilDiv(height, per), TILE, TILE_ROWS);
+        return new Launch(gridX, ColumnSlices.of(rows, gridX, MAX_GRID_Y).count(), TILE, TILE_ROWS);
     }
 
     /** The rows of each slice of a {@link #columnSums} launch (the last may have fewer). */
