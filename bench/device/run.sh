@@ -191,7 +191,7 @@ fi
 
 if has ncu; then
   say "== ncu (SpeedOfLight, each ger kernel)"
-  KERNELS=$(grep -ho 'extern "C" __global__ void [a-z_0-9]*' kernels/cuda/*.cu | awk '{print $5}' | paste -sd'|')
+  KERNELS=$(grep -hoE '^(GER_KERNEL )?void [a-z_0-9]+' kernels/portable/*.h | awk '{print $NF}' | paste -sd'|')
   step ncu 150 "$OUT/ncu.log" ncu --target-processes all --kernel-name-base function -k "regex:^($KERNELS)$" \
     -c 80 --section SpeedOfLight --section LaunchStats --section Occupancy --csv "${JAVA[@]}" -cp "$CP" KernelTour once
 fi

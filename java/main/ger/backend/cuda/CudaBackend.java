@@ -13,9 +13,9 @@ import ger.backend.cuda.internal.ColumnMajor;
 import ger.backend.cuda.internal.Cublas;
 import ger.backend.cuda.internal.Cusolver;
 import ger.backend.cuda.internal.Driver;
-import ger.backend.cuda.internal.Kernel;
+import ger.backend.kernel.Kernel;
 import ger.backend.cuda.internal.KernelModule;
-import ger.backend.cuda.internal.Launch;
+import ger.backend.kernel.Launch;
 import ger.backend.cuda.internal.Nvtx;
 import ger.tensor.Matrix;
 
@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The CUDA backend: cuBLAS for the products, cuSOLVER for the factorisations, ger's kernels
- * (kernels/cuda) for everything element-wise and for the reductions, all bound through Java's FFM API.
+ * (kernels/portable, compiled as CUDA) for everything element-wise and for the reductions, all bound through Java's FFM API.
  *
  * <p>Everything is queued on one stream, in order; the host waits only where a result comes back
  * (download, the scalar reductions, a factorisation's {@code devInfo}). A reduction writes its sum to
@@ -54,7 +54,7 @@ public final class CudaBackend implements Backend {
         /** cuBLAS fp32 GEMMs (no tensor cores). */
         FP32("fp32"),
         /**
-         * Each operand split into a TF32 part and a TF32 remainder (kernels/cuda/tf32_split.cu), the
+         * Each operand split into a TF32 part and a TF32 remainder (kernels/portable/tf32_split.h), the
          * three significant products on TF32 tensor cores summed in fp32: about fp32's accuracy.
          */
         TF32X3("3xtf32"),
@@ -760,7 +760,7 @@ public final class CudaBackend implements Backend {
         long buffer = ints(2 * rows);
         long above = buffer + 4L * rows;
         uploadInts(labels, buffer);
-        launch(Kernel.TOPK_RANK, Launch.warpPerRow(rows), ptr(logits), rows, logits.cols(), buffer, above);
+        launch(Kernel.TOPK_RANK, Launch.lanesPerRow(rows), ptr(logits), rows, logits.cols(), buffer, above);
         try (Arena arena = Arena.ofConfined()) {
             return TopK.correct(read(arena, above, 4L * rows).toArray(ValueLayout.JAVA_INT), ks);
         }

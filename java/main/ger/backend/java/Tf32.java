@@ -2,7 +2,7 @@ package ger.backend.java;
 
 /**
  * TF32, the tensor cores' input format (fp32's 8 exponent bits, 10 of its 23 mantissa bits), and the
- * 3xTF32 split that recovers fp32 accuracy from it: the reference of kernels/cuda/tf32_split.cu.
+ * 3xTF32 split that recovers fp32 accuracy from it: the reference of kernels/portable/tf32_split.h.
  */
 public final class Tf32 {
     /** The 13 mantissa bits TF32 drops. */

@@ -2,7 +2,6 @@ package ger.backend.opencl;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.ColumnSlices;
 import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
@@ -10,6 +9,10 @@ import ger.backend.Svd;
 import ger.backend.Tensor;
 import ger.backend.TopK;
 import ger.backend.java.JavaBackend;
+import ger.backend.kernel.Kernel;
+import ger.backend.kernel.KernelSignature;
+import ger.backend.kernel.KernelSources;
+import ger.backend.kernel.Launch;
 import ger.tensor.Matrix;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -28,7 +31,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -39,10 +42,11 @@ import static org.jocl.CL.*;
 
 /**
  * The OpenCL backend, through JOCL: one context and one in-order queue on one device; tensors are
- * {@link OpenClTensor} buffers; the kernels are {@code kernels/opencl/*.cl} (classpath resources),
- * built once per backend. GEMM and Gram run on a tiled SGEMM ({@code sgemm.cl}), element-wise ops and
- * reductions on {@code elementwise.cl} and {@code reduce.cl}; reductions leave one float partial sum
- * per work-group, which the host adds in double.
+ * {@link OpenClTensor} buffers; the kernels are the portable ones of {@code kernels/portable}, which the
+ * CUDA backend runs too, launched with the same {@link Launch} geometry and arguments, plus the
+ * OpenCL-only tiled SGEMM ({@code kernels/opencl/sgemm.cl}) for GEMM and Gram (CUDA has cuBLAS), all
+ * built as one program per backend. Reductions finish on the device, as on CUDA: one double partial per
+ * work-group, then sum_partials into one double that the host reads.
  *
  * <p>The factorisations of small matrices ({@link #cholesky}, {@link #triangularSolve},
  * {@link #symmetricEigenTopK}, {@link #svd}) run on the host through {@link JavaBackend}: download,
@@ -59,31 +63,22 @@ public final class OpenClBackend implements Backend {
     private static final int TSK = 16;
     private static final int WPTM = 8;
     private static final int WPTN = 8;
-    /** Work-group size of the reductions (reduce.cl). */
-    private static final int RED_WG = 256;
-    /** column_sums' work-group, COLSUM_X x COLSUM_Y (passed to reduce.cl). */
-    private static final int COLSUM_X = 32;
-    private static final int COLSUM_Y = 8;
-    /** Upper bound on reduction work-groups: the partial sums buffer holds this many doubles. */
-    private static final int MAX_GROUPS = 1024;
     /** Elements each reduction work-item takes at least, before more work-groups are used. */
-    private static final int ITEMS_PER_THREAD = 8;
-    /** Work-group size of the 1D element-wise kernels. */
-    private static final int LOCAL_1D = 128;
-    /** Transpose tile (TT in elementwise.cl). */
-    private static final int TT = 16;
-    private static final List<String> KERNEL_FILES = List.of("sgemm.cl", "elementwise.cl", "reduce.cl");
+    private static final int ITEMS_PER_ITEM = 8;
+    private static final String SGEMM_SOURCE = "/kernels/opencl/sgemm.cl";
 
     private final JavaBackend host = new JavaBackend();
     private final Set<OpenClTensor> live = ConcurrentHashMap.newKeySet();
     /** CL_DEVICE_GLOBAL_MEM_SIZE (OpenCL has no query for what is free). */
     private final long globalMemory;
-    private final Map<ClKernel, cl_kernel> kernels = new EnumMap<>(ClKernel.class);
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
     private final String description;
     private cl_context context;
     private cl_command_queue queue;
     private cl_program program;
     private cl_mem partials;
+    /** The one double sum_partials writes. */
+    private cl_mem scalar;
     private boolean closed;
 
     /** The backend on device {@code device} of platform {@code platform} (indices as {@link #listDevices}). */
@@ -108,7 +103,8 @@ public final class OpenClBackend implements Backend {
             queue = Cl.call("clCreateCommandQueue", () -> createQueue(ref.device()));
             program = build(ref.device());
             partials = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE,
-                    (long) MAX_GROUPS * Double.BYTES, null, null));
+                    (long) Launch.MAX_PARTIALS * Double.BYTES, null, null));
+            scalar = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE, Double.BYTES, null, null));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -206,17 +202,18 @@ public final class OpenClBackend implements Backend {
     // ---------------------------------------------------------------- program and launches
 
     private cl_program build(cl_device_id device) {
-        String[] sources = KERNEL_FILES.stream().map(OpenClBackend::kernelSource).toArray(String[]::new);
+        List<String> files = new ArrayList<>(KernelSources.openClSources());
+        files.add(KernelSources.read(SGEMM_SOURCE));
+        String[] sources = files.toArray(String[]::new);
         cl_program p = Cl.call("clCreateProgramWithSource",
                 () -> clCreateProgramWithSource(context, sources.length, sources, null, null));
-        String options = "-DTSM=" + TSM + " -DTSN=" + TSN + " -DTSK=" + TSK + " -DWPTM=" + WPTM + " -DWPTN=" + WPTN
-                + " -DRED_WG=" + RED_WG + " -DTT=" + TT + " -DCOLSUM_X=" + COLSUM_X + " -DCOLSUM_Y=" + COLSUM_Y;
+        String options = "-DTSM=" + TSM + " -DTSN=" + TSN + " -DTSK=" + TSK + " -DWPTM=" + WPTM + " -DWPTN=" + WPTN;
         try {
             clBuildProgram(p, 1, new cl_device_id[] {device}, options, null, null);
         } catch (CLException e) {
             String log = buildLog(p, device);
             clReleaseProgram(p);
-            throw new GerException("OpenCL clBuildProgram of kernels/opencl/" + KERNEL_FILES + " failed on "
+            throw new GerException("OpenCL clBuildProgram of kernels/portable " + KernelSources.FILES + " and " + SGEMM_SOURCE + " failed on "
                     + description + " (" + stringFor_errorCode(e.getStatus()) + "):\n" + log, e);
         }
         return p;
@@ -230,25 +227,13 @@ public final class OpenClBackend implements Backend {
         return Cl.cString(log);
     }
 
-    private static String kernelSource(String file) {
-        String resource = "/kernels/opencl/" + file;
-        try (InputStream in = OpenClBackend.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new GerException("OpenCL kernel source " + resource + " is missing from the classpath");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new GerException("cannot read OpenCL kernel source " + resource + ": " + e.getMessage(), e);
-        }
-    }
-
-    private cl_kernel kernel(ClKernel kernel) {
-        return kernels.computeIfAbsent(kernel, kk -> Cl.call("clCreateKernel(" + kk.symbol() + ")",
-                () -> clCreateKernel(program, kk.symbol(), null)));
+    private cl_kernel kernel(KernelSignature kernel) {
+        return kernels.computeIfAbsent(kernel.symbol(), symbol -> Cl.call("clCreateKernel(" + symbol + ")",
+                () -> clCreateKernel(program, symbol, null)));
     }
 
     /** Sets the arguments (tensors, cl_mem, Integer as int, Long as ulong, Float) in order and enqueues the kernel. */
-    private void launch(ClKernel kernel, long[] global, long[] local, Object... args) {
+    private void launch(KernelSignature kernel, long[] global, long[] local, Object... args) {
         String name = kernel.symbol();
         if (args.length != kernel.parameters().length()) {
             throw new IllegalArgumentException("kernel " + name + ": " + args.length + " arguments for parameters "
@@ -273,38 +258,31 @@ public final class OpenClBackend implements Backend {
     }
 
 
-    /** A 1D kernel over n elements (global size rounded up to LOCAL_1D; kernels check i < n). */
-    private void launch1d(ClKernel kernel, long n, Object... args) {
-        if (n > 0) {
-            launch(kernel, new long[] {roundUp(n, LOCAL_1D)}, new long[] {LOCAL_1D}, args);
-        }
+    /** A portable kernel with the geometry the CUDA backend launches it with (GlueKernelsTest runs CUDA's glue kernels through it). */
+    void launch(Kernel kernel, Launch geometry, Object... args) {
+        launch(kernel, new long[] {(long) geometry.gridX() * geometry.blockX(), (long) geometry.gridY() * geometry.blockY()},
+                new long[] {geometry.blockX(), geometry.blockY()}, args);
     }
 
     /**
-     * A reduction kernel of reduce.cl over n elements: args (ending with the count), then the buffer of
-     * the work-groups' double partials.
-     * Returns the sum of the work-groups' partials, in double.
+     * The sum a reduction kernel computes over n elements: {@code leading} are its arguments before the
+     * partials buffer; sum_partials then adds the partials on the device, and the host reads the one double.
      */
-    private double reduce(ClKernel kernel, long n, Object... args) {
-        if (n == 0) {
-            return 0;
-        }
-        int groups = (int) Math.min(MAX_GROUPS, Math.ceilDiv(n, (long) RED_WG * ITEMS_PER_THREAD));
-        Object[] all = Arrays.copyOf(args, args.length + 1);
-        all[args.length] = partials;
-        launch(kernel, new long[] {(long) groups * RED_WG}, new long[] {RED_WG}, all);
-        double[] sums = new double[groups];
-        Cl.run("clEnqueueReadBuffer(" + kernel.symbol() + " partials)", () -> clEnqueueReadBuffer(queue, partials, CL_TRUE, 0,
-                (long) groups * Double.BYTES, Pointer.to(sums), 0, null, null));
-        double total = 0;
-        for (double s : sums) {
-            total += s;
-        }
-        return total;
+    private double reduce(Kernel kernel, long n, Object... leading) {
+        int cap = (int) Math.min(Launch.MAX_PARTIALS, Math.ceilDiv(n, (long) Launch.BLOCK * ITEMS_PER_ITEM));
+        Launch geometry = Launch.partials(n, cap);
+        Object[] args = Arrays.copyOf(leading, leading.length + 1);
+        args[leading.length] = partials;
+        launch(kernel, geometry, args);
+        launch(Kernel.SUM_PARTIALS, Launch.singleBlock(), partials, geometry.gridX(), scalar, 0);
+        return readScalar(kernel);
     }
 
-    private static long roundUp(long n, int multiple) {
-        return Math.ceilDiv(n, multiple) * multiple;
+    private double readScalar(Kernel kernel) {
+        double[] sum = new double[1];
+        Cl.run("clEnqueueReadBuffer(" + kernel.symbol() + " sum)", () -> clEnqueueReadBuffer(queue, scalar, CL_TRUE, 0,
+                Double.BYTES, Pointer.to(sum), 0, null, null));
+        return sum[0];
     }
 
     private OpenClTensor t(Tensor x) {
@@ -428,7 +406,7 @@ public final class OpenClBackend implements Backend {
         }
         cl_mem index = intBuffer(rows);
         try {
-            launch1d(ClKernel.GATHER_ROWS, dst.size(), src, src.cols(), index, rows.length, dst);
+            launch(Kernel.GATHER_ROWS, Launch.strided(dst.size()), src, src.cols(), index, rows.length, dst);
         } finally {
             release(index); // OpenCL keeps it alive until the queued kernel is done
         }
@@ -438,14 +416,16 @@ public final class OpenClBackend implements Backend {
     public void transpose(Tensor src, Tensor dst) {
         Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
         if (src.size() > 0) {
-            launch(ClKernel.TRANSPOSE, new long[] {roundUp(src.cols(), TT), roundUp(src.rows(), TT)}, new long[] {TT, TT},
-                    src, dst, src.rows(), src.cols());
+            launch(Kernel.TRANSPOSE, Launch.transpose(src.rows(), src.cols()), src, src.rows(), src.cols(), dst);
         }
     }
 
     @Override
     public void fill(Tensor x, float value) {
-        launch1d(ClKernel.FILL, x.size(), x, value, x.size());
+        if (x.size() > 0) {
+            Cl.run("clEnqueueFillBuffer", () -> clEnqueueFillBuffer(queue, mem(x), Pointer.to(new float[] {value}), Sizeof.cl_float,
+                    0, x.size() * Sizeof.cl_float, 0, null, null));
+        }
     }
 
     // ---------------------------------------------------------------- BLAS
@@ -473,12 +453,12 @@ public final class OpenClBackend implements Backend {
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         Shapes.same("axpy", x, y);
-        launch1d(ClKernel.AXPY, x.size(), alpha, x, y, x.size());
+        launch(Kernel.AXPY, Launch.strided(x.size()), alpha, x, y, x.size());
     }
 
     @Override
     public void scale(Tensor x, float alpha) {
-        launch1d(ClKernel.SCALE, x.size(), x, alpha, x.size());
+        launch(Kernel.SCALE, Launch.strided(x.size()), x, alpha, x.size());
     }
 
     // ---------------------------------------------------------------- factorisations, on the host
@@ -530,13 +510,13 @@ public final class OpenClBackend implements Backend {
     @Override
     public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
         Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
-        launch1d(ClKernel.ADD_BIAS_RELU, a.size(), a, bias, a.rows(), a.cols(), relu ? 1 : 0);
+        launch(Kernel.ADD_BIAS_RELU, Launch.strided(a.size()), a, bias, a.rows(), a.cols(), relu ? 1 : 0);
     }
 
     @Override
     public void addRowVector(Tensor x, float alpha, Tensor v) {
         Shapes.require("addRowVector", "v", v, 1, x.cols());
-        launch1d(ClKernel.ADD_ROW_VECTOR, x.size(), x, alpha, v, x.rows(), x.cols());
+        launch(Kernel.ADD_ROW_VECTOR, Launch.strided(x.size()), x, alpha, v, x.rows(), x.cols());
     }
 
     @Override
@@ -551,19 +531,17 @@ public final class OpenClBackend implements Backend {
         columnSums(x, sums, 1f);
     }
 
-    /** sums = scale * the column sums of x, in double over the rows' {@link ColumnSlices}, then added in order. */
+    /** sums = scale * the column sums of x, in double over the rows' {@link ger.backend.kernel.ColumnSlices}, then added in order. */
     private void columnSums(Tensor x, Tensor sums, float scale) {
         if (x.cols() == 0) {
             return;
         }
-        int groupsX = Math.ceilDiv(x.cols(), COLSUM_X);
-        ColumnSlices slices = ColumnSlices.of(x.rows(), groupsX, Integer.MAX_VALUE);
-        long bytes = (long) slices.count() * x.cols() * Double.BYTES;
+        Launch slices = Launch.columnSums(x.rows(), x.cols());
+        long bytes = (long) slices.gridY() * x.cols() * Double.BYTES;
         cl_mem partial = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null));
         try {
-            launch(ClKernel.COLUMN_SUMS, new long[] {(long) groupsX * COLSUM_X, (long) slices.count() * COLSUM_Y},
-                    new long[] {COLSUM_X, COLSUM_Y}, x, x.rows(), x.cols(), slices.rows(), partial);
-            launch1d(ClKernel.COLUMN_SUMS_FINISH, x.cols(), partial, slices.count(), x.cols(), scale, sums);
+            launch(Kernel.COLUMN_SUMS, slices, x, x.rows(), x.cols(), Launch.sliceRows(x.rows(), slices), partial);
+            launch(Kernel.COLUMN_SUMS_FINISH, Launch.strided(x.cols()), partial, slices.gridY(), x.cols(), scale, sums);
         } finally {
             release(partial);
         }
@@ -572,44 +550,45 @@ public final class OpenClBackend implements Backend {
     @Override
     public void addDiagonal(Tensor a, float value) {
         Shapes.square("addDiagonal", a);
-        launch1d(ClKernel.ADD_DIAGONAL, a.rows(), a, value, a.rows());
+        launch(Kernel.ADD_DIAGONAL, Launch.strided(a.rows()), a, a.rows(), value);
     }
 
     @Override
     public double trace(Tensor a) {
         Shapes.square("trace", a);
-        return reduce(ClKernel.TRACE, a.rows(), a, a.rows());
+        launch(Kernel.TRACE, Launch.singleBlock(), a, a.rows(), scalar);
+        return readScalar(Kernel.TRACE);
     }
 
     @Override
     public double squaredError(Tensor a, Tensor b) {
         Shapes.same("squaredError", a, b);
-        return reduce(ClKernel.SQUARED_ERROR, a.size(), a, b, a.size());
+        return reduce(Kernel.SQUARED_ERROR, a.size(), a, b, a.size());
     }
 
     @Override
     public double squaredNorm(Tensor a) {
-        return reduce(ClKernel.SQUARED_NORM, a.size(), a, a.size());
+        return reduce(Kernel.SQUARED_NORM, a.size(), a, a.size());
     }
 
     @Override
     public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
         Shapes.same("errorGradient", out, target);
         Shapes.same("errorGradient", out, delta);
-        return reduce(ClKernel.ERROR_GRADIENT, out.size(), out, target, scale, delta, out.size());
+        return reduce(Kernel.ERROR_GRADIENT, out.size(), out, target, scale, delta, out.size());
     }
 
     @Override
     public void reluBackward(Tensor grad, Tensor activation) {
         Shapes.same("reluBackward", grad, activation);
-        launch1d(ClKernel.RELU_BACKWARD, grad.size(), grad, activation, grad.size());
+        launch(Kernel.RELU_BACKWARD, Launch.strided(grad.size()), grad, activation, grad.size());
     }
 
     @Override
     public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
         Shapes.same("reluPenalty", yPrime, preActivation);
         Shapes.same("reluPenalty", yPrime, z);
-        return reduce(ClKernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z, z.size());
+        return reduce(Kernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z, z.size());
     }
 
     @Override
@@ -625,7 +604,7 @@ public final class OpenClBackend implements Backend {
         try {
             aboveBuffer = Cl.call("clCreateBuffer", () -> clCreateBuffer(context, CL_MEM_WRITE_ONLY,
                     (long) rows * Sizeof.cl_int, null, null));
-            launch1d(ClKernel.TOPK_RANK, rows, logits, labelBuffer, aboveBuffer, rows, logits.cols());
+            launch(Kernel.TOPK_RANK, Launch.lanesPerRow(rows), logits, rows, logits.cols(), labelBuffer, aboveBuffer);
             cl_mem result = aboveBuffer;
             Cl.run("clEnqueueReadBuffer(topk_rank)", () -> clEnqueueReadBuffer(queue, result, CL_TRUE, 0,
                     (long) rows * Sizeof.cl_int, Pointer.to(above), 0, null, null));
@@ -644,7 +623,7 @@ public final class OpenClBackend implements Backend {
     public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         Shapes.same("sgdUpdate", param, grad);
         Shapes.same("sgdUpdate", param, velocity);
-        launch1d(ClKernel.SGD_UPDATE, param.size(), param, grad, velocity, lr, momentum, weightDecay, param.size());
+        launch(Kernel.SGD_UPDATE, Launch.strided(param.size()), param, grad, velocity, lr, momentum, weightDecay, param.size());
     }
 
     // ---------------------------------------------------------------- lifetime
@@ -668,6 +647,9 @@ public final class OpenClBackend implements Backend {
         kernels.clear();
         if (partials != null) {
             release(partials);
+        }
+        if (scalar != null) {
+            release(scalar);
         }
         if (program != null) {
             Cl.run("clReleaseProgram", () -> clReleaseProgram(program));

@@ -1,8 +1,8 @@
 package ger.backend.cuda;
 
 import ger.backend.cuda.internal.CudaLibrary;
-import ger.backend.cuda.internal.Kernel;
-import ger.backend.cuda.internal.KernelSources;
+import ger.backend.kernel.Kernel;
+import ger.backend.kernel.KernelSources;
 import ger.backend.cuda.internal.NativeLibraries;
 import ger.backend.cuda.internal.Nvrtc;
 import org.junit.jupiter.api.Assumptions;
@@ -21,9 +21,9 @@ class NvrtcCompileTest {
     @Test
     void packagedSourcesCompileToPtxWithEveryKernel() {
         Assumptions.assumeTrue(NativeLibraries.loadOptional(CudaLibrary.NVRTC).isPresent(), "no libnvrtc");
-        List<String> options = new ArrayList<>(KernelSources.OPTIONS);
+        List<String> options = new ArrayList<>(KernelSources.CUDA_OPTIONS);
         options.add("--gpu-architecture=compute_80");
-        byte[] ptx = Nvrtc.get().compileToPtx("ger_kernels.cu", KernelSources.program(), KernelSources.headers(), options);
+        byte[] ptx = Nvrtc.get().compileToPtx("ger_kernels.cu", KernelSources.cudaUnit(), KernelSources.headers(), options);
         assertTrue(ptx[ptx.length - 1] == 0, "PTX for cuModuleLoadData must end in NUL");
         String text = new String(ptx, 0, ptx.length - 1, StandardCharsets.US_ASCII);
         for (Kernel k : Kernel.values()) {

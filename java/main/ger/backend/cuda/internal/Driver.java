@@ -1,5 +1,7 @@
 package ger.backend.cuda.internal;
 
+import ger.backend.kernel.Launch;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;

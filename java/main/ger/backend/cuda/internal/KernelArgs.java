@@ -1,5 +1,7 @@
 package ger.backend.cuda.internal;
 
+import ger.backend.kernel.Kernel;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,5 +1,9 @@
 package ger.backend.cuda.internal;
 
+import ger.backend.kernel.Kernel;
+import ger.backend.kernel.KernelSources;
+import ger.backend.kernel.Launch;
+
 import ger.backend.cuda.CudaException;
 
 import java.io.IOException;
@@ -18,14 +22,14 @@ import java.util.Map;
  * <ol>
  *   <li>the fatbin named by the system property {@value #FATBIN_PROPERTY} (built by native/Makefile);</li>
  *   <li>a fatbin packaged on the classpath at {@code kernels/cuda/ger_kernels.fatbin};</li>
- *   <li>the packaged .cu sources compiled by NVRTC for the device's compute capability.</li>
+ *   <li>the packaged sources (kernels/cuda/ger_kernels.cu) compiled by NVRTC for the device's compute capability.</li>
  * </ol>
  * A fatbin the driver rejects (no code for this GPU) falls through to NVRTC; if that fails too, the
  * message carries both reasons.
  */
 public final class KernelModule implements AutoCloseable {
     public static final String FATBIN_PROPERTY = "ger.cuda.fatbin";
-    static final String FATBIN_RESOURCE = KernelSources.RESOURCE_DIR + "ger_kernels.fatbin";
+    static final String FATBIN_RESOURCE = "/kernels/cuda/ger_kernels.fatbin";
 
     private final Driver driver;
     private final MemorySegment module;
@@ -64,9 +68,9 @@ public final class KernelModule implements AutoCloseable {
         }
         String arch = "compute_" + major + minor;
         try {
-            List<String> options = new ArrayList<>(KernelSources.OPTIONS);
+            List<String> options = new ArrayList<>(KernelSources.CUDA_OPTIONS);
             options.add("--gpu-architecture=" + arch);
-            byte[] ptx = Nvrtc.get().compileToPtx("ger_kernels.cu", KernelSources.program(), KernelSources.headers(), options);
+            byte[] ptx = Nvrtc.get().compileToPtx("ger_kernels.cu", KernelSources.cudaUnit(), KernelSources.headers(), options);
             return fromImage(driver, ptx, "NVRTC PTX for " + arch);
         } catch (CudaException e) {
             failures.add("NVRTC for " + arch + ": " + e.getMessage());

@@ -154,7 +154,7 @@ class ColumnMajorTest {
                 c[row + col * d] = (float) s;
             }
         }
-        for (int i = 0; i < d; i++) { // mirror_upper_to_lower (triangle.cu)
+        for (int i = 0; i < d; i++) { // mirror_upper_to_lower (triangle.h)
             for (int j = 0; j < i; j++) {
                 c[i * d + j] = c[j * d + i];
             }
@@ -248,7 +248,7 @@ class ColumnMajorTest {
         float[] dst = new float[d * k];
         for (int i = 0; i < d; i++) {
             for (int j = 0; j < k; j++) {
-                dst[i * k + j] = buf[(d - 1 - j) * d + i]; // eigvecs_top_k (layout.cu)
+                dst[i * k + j] = buf[(d - 1 - j) * d + i]; // eigvecs_top_k (layout.h)
             }
         }
         for (int j = 0; j < k; j++) {

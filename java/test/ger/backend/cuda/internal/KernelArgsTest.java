@@ -1,5 +1,7 @@
 package ger.backend.cuda.internal;
 
+import ger.backend.kernel.Kernel;
+
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;

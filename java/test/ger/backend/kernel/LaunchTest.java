@@ -1,4 +1,4 @@
-package ger.backend.cuda.internal;
+package ger.backend.kernel;
 
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +76,7 @@ class LaunchTest {
             assertTrue((long) per * l.gridY() >= rows && (long) per * (l.gridY() - 1) < rows, what);
             assertTrue(l.gridY() <= 65535 && (long) l.gridX() * 32 >= cols, what);
         }
-        assertEquals(38, Launch.warpPerRow(301).gridX(), "8 rows per block of 256 threads");
+        assertEquals(38, Launch.lanesPerRow(301).gridX(), "8 rows per block of 256 threads");
     }
 
     @Test

@@ -3,22 +3,22 @@
 //   scale:         x = alpha x
 //   relu_backward: grad = 0 where activation <= 0
 //   sgd_update:    v = momentum v + grad + weight_decay param; param -= lr v
-// Reference: ger.backend.java.JavaBackend (same float expressions, same order).
-#include "common.cuh"
+// Reference: ger.backend.java.JavaBackend (axpy, scale, reluBackward, sgdUpdate: the same float
+// expressions in the same order). Conformance: BackendConformance's cases of the same names.
 
-extern "C" __global__ void axpy(float alpha, const float* x, float* y, unsigned long long n) {
+GER_KERNEL void axpy(float alpha, GER_GLOBAL const float* x, GER_GLOBAL float* y, ger_u64 n) {
     GER_GRID_STRIDE(i, n) {
         y[i] = alpha * x[i] + y[i];
     }
 }
 
-extern "C" __global__ void scale(float* x, float alpha, unsigned long long n) {
+GER_KERNEL void scale(GER_GLOBAL float* x, float alpha, ger_u64 n) {
     GER_GRID_STRIDE(i, n) {
         x[i] = alpha * x[i];
     }
 }
 
-extern "C" __global__ void relu_backward(float* grad, const float* activation, unsigned long long n) {
+GER_KERNEL void relu_backward(GER_GLOBAL float* grad, GER_GLOBAL const float* activation, ger_u64 n) {
     GER_GRID_STRIDE(i, n) {
         if (activation[i] <= 0.0f) {
             grad[i] = 0.0f;
@@ -26,8 +26,8 @@ extern "C" __global__ void relu_backward(float* grad, const float* activation, u
     }
 }
 
-extern "C" __global__ void sgd_update(float* param, const float* grad, float* velocity, float lr,
-                                      float momentum, float weight_decay, unsigned long long n) {
+GER_KERNEL void sgd_update(GER_GLOBAL float* param, GER_GLOBAL const float* grad, GER_GLOBAL float* velocity,
+                           float lr, float momentum, float weight_decay, ger_u64 n) {
     GER_GRID_STRIDE(i, n) {
         float w = param[i];
         float v = momentum * velocity[i] + grad[i] + weight_decay * w;

@@ -1,19 +1,19 @@
-package ger.backend.cuda.internal;
-
-import ger.backend.ColumnSlices;
+package ger.backend.kernel;
 
 /**
- * The launch geometry of a kernel (grid and block, x and y; z is 1). The factories match how the
- * kernels in kernels/cuda index their threads; see each kernel file's comment.
+ * The launch geometry of a portable kernel: a grid of gridX x gridY groups (CUDA blocks) of
+ * blockX x blockY work-items (threads); z is 1. OpenCL's global size is the grid times the group.
+ * Both device backends launch each kernel with the same factory, so the kernels index, and sum, alike;
+ * the factories match how the kernels in kernels/portable index their work-items (see each file's comment).
  */
 public record Launch(int gridX, int gridY, int blockX, int blockY) {
-    /** Threads per block of every 1-D kernel (GER_BLOCK in common.cuh). */
+    /** Threads per block of every 1-D kernel (GER_BLOCK in dialect.h). */
     public static final int BLOCK = 256;
     /** Blocks of a *_partials reduction, and so the length of its partials buffer. */
     public static final int MAX_PARTIALS = 1024;
     /** Cap on the grid of a grid-stride kernel: enough to fill any GPU, each thread then loops. */
     static final int MAX_STRIDED_BLOCKS = 1 << 16;
-    /** Side of a transpose tile and the rows of threads per tile (layout.cu). */
+    /** Side of a transpose tile and the rows of threads per tile (layout.h). */
     static final int TILE = 32;
     static final int TILE_ROWS = 8;
     /** The CUDA limit on gridDim.y. */
@@ -75,8 +75,8 @@ public record Launch(int gridX, int gridY, int blockX, int blockY) {
         return ceilDiv(Math.max(rows, 1), columnSums.gridY());
     }
 
-    /** One warp per row (topk_rank): 8 rows per block of 256 threads. */
-    public static Launch warpPerRow(int rows) {
+    /** 32 work-items per row (topk_rank): 8 rows per group of 256. */
+    public static Launch lanesPerRow(int rows) {
         return new Launch(ceilDiv(Math.max(rows, 1), BLOCK / 32), 1, BLOCK, 1);
     }
 }

@@ -1,10 +1,11 @@
-package ger.backend.cuda.internal;
+package ger.backend.kernel;
 
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,18 +18,29 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The Java side agrees with the .cu files: same file list, and every kernel's parameter list. */
+/** The Java side agrees with kernels/portable: the same file list, and every kernel's parameter list. */
 class KernelSourcesTest {
-    private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)");
+    private static final Pattern KERNEL = Pattern.compile(
+            "GER_KERNEL\\s+(?:GER_GROUP_SIZE\\([^)]*\\)\\s+)?void\\s+(\\w+)\\s*\\(([^)]*)\\)");
+    private static final Pattern INCLUDE = Pattern.compile("(?m)^#include \"([^\"]+)\"$");
 
     @Test
-    void fileListMatchesTheFolder() throws IOException {
-        try (Stream<Path> files = Files.list(Path.of("kernels/cuda"))) {
-            List<String> onDisk = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".cu")).sorted().toList();
-            assertEquals(onDisk, KernelSources.FILES, "KernelSources.FILES must list kernels/cuda/*.cu, sorted");
+    void fileListMatchesTheFolderAndTheCudaUnit() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("kernels/portable"))) {
+            List<String> onDisk = files.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals(KernelSources.DIALECT)).sorted().toList();
+            assertEquals(onDisk, KernelSources.FILES, "KernelSources.FILES must list kernels/portable/* but the dialect, sorted");
         }
-        String program = KernelSources.program();
-        KernelSources.FILES.forEach(f -> assertTrue(program.contains("#include \"" + f + "\""), f));
+        List<String> included = new ArrayList<>();
+        Matcher m = INCLUDE.matcher(KernelSources.cudaUnit());
+        while (m.find()) {
+            included.add(m.group(1));
+        }
+        List<String> expected = new ArrayList<>(List.of(KernelSources.DIALECT));
+        expected.addAll(KernelSources.FILES);
+        assertEquals(expected, included, "kernels/cuda/ger_kernels.cu must include the dialect, then every file in order");
+        assertEquals(List.copyOf(KernelSources.headers().values()), KernelSources.openClSources(),
+                "OpenCL builds the same files in the same order");
     }
 
     @Test
@@ -38,7 +50,7 @@ class KernelSourcesTest {
                         name + " must open with a comment block (what it computes, the shapes)"));
     }
 
-    /** Each Kernel's letters match the C parameter list: a wrong one would pass garbage to the GPU. */
+    /** Each Kernel's letters match the C parameter list: a wrong one would pass garbage to the device. */
     @Test
     void kernelSignaturesMatchTheSources() {
         Map<String, String> declared = new HashMap<>();
@@ -57,12 +69,13 @@ class KernelSourcesTest {
     }
 
     private static String letter(String parameter) {
-        String type = parameter.substring(0, parameter.lastIndexOf(' ')).strip();
-        if (type.endsWith("*")) {
+        if (parameter.startsWith("GER_GLOBAL ")) {
+            assertTrue(parameter.contains("*"), "a GER_GLOBAL parameter is a buffer: " + parameter);
             return "p";
         }
+        String type = parameter.substring(0, parameter.lastIndexOf(' ')).strip();
         return switch (type) {
-            case "unsigned long long" -> "u";
+            case "ger_u64" -> "u";
             case "int" -> "i";
             case "float" -> "f";
             default -> throw new AssertionError("unexpected kernel parameter type: " + parameter);

@@ -1,10 +1,10 @@
-package ger.backend;
+package ger.backend.kernel;
 
 /**
  * How a device backend's column sums cut the rows: {@code count} slices of {@code rows} rows each (the
  * last may have fewer, none is empty), as many as it takes to reach about {@link #TARGET_GROUPS}
  * work-groups, none shorter than {@link #MIN_ROWS}. Each slice's partial sums are added in slice order,
- * so the CUDA and OpenCL kernels of the same name sum in the same order.
+ * so the column_sums kernel sums in the same order on every device.
  */
 public record ColumnSlices(int count, int rows) {
     /** Work-groups (CUDA blocks) the column sums aim for: several per SM, so the reads stream at DRAM speed. */
