@@ -1,8 +1,7 @@
 package ger.backend;
 
 import ger.tensor.Matrix;
-
-import java.util.List;
+import ger.tensor.Tensor;
 
 /**
  * The seam between the methods (what GER computes) and the machines that compute it. Every method
@@ -133,11 +132,6 @@ public interface Backend extends AutoCloseable {
      * (length k), vt k x n; u and vt have orthonormal columns and rows.
      */
     Svd svd(Tensor a, int k);
-
-    /** {@link #svd} of several matrices of one shape (LRD over equal-shape layers, small batches). */
-    default List<Svd> svdBatched(List<? extends Tensor> as, int k) {
-        return as.stream().map(a -> svd(a, k)).toList();
-    }
 
     // ---------------------------------------------------------------- element-wise and reductions
 

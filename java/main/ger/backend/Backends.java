@@ -1,14 +1,26 @@
 package ger.backend;
 
 import ger.GerException;
-import ger.backend.cuda.CudaBackend;
-import ger.backend.java.JavaBackend;
-import ger.backend.opencl.OpenClBackend;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
-/** Opens a backend from its CLI spec: java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto. */
+/**
+ * Opens a backend from its CLI spec: java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto. The
+ * backends themselves come from their {@link BackendProvider}s, found by {@link ServiceLoader}.
+ */
 public final class Backends {
+    /** In auto's order: CUDA, then OpenCL, then java. */
+    private static final List<BackendProvider> PROVIDERS = ServiceLoader
+            .load(BackendProvider.class, BackendProvider.class.getClassLoader()).stream()
+            .map(ServiceLoader.Provider::get)
+            .sorted(Comparator.comparingInt(BackendProvider::autoOrder))
+            .toList();
+
     private Backends() {
     }
 
@@ -18,28 +30,17 @@ public final class Backends {
      */
     public static Backend open(String spec, Consumer<AutoChoice> notice) {
         String s = spec.trim().toLowerCase();
-        if (s.equals("java")) {
-            return new JavaBackend();
-        }
-        if (s.equals("cuda") || s.startsWith("cuda:")) {
-            int device = s.equals("cuda") ? 0 : parseIndex(spec, s.substring(5));
-            CudaBackend.Probe probe = CudaBackend.probe();
-            if (!probe.available()) {
-                throw new GerException("--backend " + spec + ": " + probe.detail());
-            }
-            return new CudaBackend(device);
-        }
-        if (s.equals("opencl") || s.startsWith("opencl:")) {
-            OpenClBackend.Probe probe = OpenClBackend.probe();
-            if (!probe.available()) {
-                throw new GerException("--backend " + spec + ": " + probe.detail());
-            }
-            return OpenClBackend.open(spec);
-        }
         if (s.equals("auto")) {
             return auto(notice);
         }
-        throw new GerException("unknown --backend '" + spec + "' (expected java, opencl[:PLATFORM:DEVICE], cuda[:DEVICE] or auto)");
+        for (BackendProvider provider : PROVIDERS) {
+            if (provider.names(s)) {
+                return provider.open(spec);
+            }
+        }
+        // listed from the one always present up to the fastest
+        String expected = PROVIDERS.reversed().stream().map(BackendProvider::syntax).collect(Collectors.joining(", "));
+        throw new GerException("unknown --backend '" + spec + "' (expected " + expected + " or auto)");
     }
 
     /**
@@ -47,30 +48,27 @@ public final class Backends {
      * passed over: the java backend is as fast there and does the factorisations itself anyway.
      */
     private static Backend auto(Consumer<AutoChoice> notice) {
-        CudaBackend.Probe cuda = CudaBackend.probe();
-        if (cuda.available()) {
-            notice.accept(new AutoChoice("backend auto: cuda", cuda.detail()));
-            return new CudaBackend(0);
+        List<String> passedOver = new ArrayList<>();
+        List<String> reasons = new ArrayList<>();
+        for (BackendProvider provider : PROVIDERS) {
+            BackendProvider.Probe probe = provider.probe();
+            if (provider.autoTakes(probe)) {
+                String summary = "backend auto: " + provider.name()
+                        + (passedOver.isEmpty() ? "" : " (" + String.join(", ", passedOver) + ")");
+                if (!probe.detail().isEmpty()) {
+                    reasons.addFirst(probe.detail());
+                }
+                notice.accept(new AutoChoice(summary, String.join("; ", reasons)));
+                return provider.open(provider.name());
+            }
+            passedOver.add("no " + provider.autoWants());
+            reasons.add("no " + provider.autoWants() + ": " + (probe.available() ? "only " : "") + probe.detail());
         }
-        OpenClBackend.Probe opencl = OpenClBackend.probe();
-        if (opencl.available() && opencl.gpu()) {
-            notice.accept(new AutoChoice("backend auto: opencl (no cuda)", opencl.detail() + "; no cuda: " + cuda.detail()));
-            return OpenClBackend.open("opencl");
-        }
-        notice.accept(new AutoChoice("backend auto: java (no cuda, no OpenCL GPU)", "no cuda: " + cuda.detail()
-                + "; no OpenCL GPU: " + (opencl.available() ? "only " + opencl.detail() : opencl.detail())));
-        return new JavaBackend();
+        // the java backend's provider always takes auto
+        throw new IllegalStateException("META-INF/services/" + BackendProvider.class.getName() + " lists no java backend");
     }
 
     /** What auto took, in a few words, and why it passed over the others, in full. */
     public record AutoChoice(String summary, String reasons) {
-    }
-
-    private static int parseIndex(String spec, String text) {
-        try {
-            return Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            throw new GerException("--backend " + spec + ": '" + text + "' is not a device index");
-        }
     }
 }

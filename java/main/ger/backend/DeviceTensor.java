@@ -1,5 +1,7 @@
 package ger.backend;
 
+import ger.tensor.Tensor;
+
 /**
  * What every device backend's tensor holds: its shape, the backend that allocated it and a handle to
  * its memory (a device address, a buffer object), released once on the first close. Only the owner

@@ -1,5 +1,7 @@
 package ger.backend;
 
+import ger.tensor.Tensor;
+
 /**
  * The leading eigenpairs of a symmetric matrix: values descending (host), vectors d x k on the
  * backend (column j belongs to values[j]). Closing frees the vectors.

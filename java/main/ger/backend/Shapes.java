@@ -1,5 +1,7 @@
 package ger.backend;
 
+import ger.tensor.Tensor;
+
 /** Shape checks at the Backend boundary: one message format for every backend. */
 public final class Shapes {
     private Shapes() {

@@ -1,5 +1,7 @@
 package ger.backend;
 
+import ger.tensor.Tensor;
+
 /**
  * A truncated SVD a ~ u diag(s) vt: u m x k and vt k x n on the backend, s descending on the host.
  * Closing frees u and vt.

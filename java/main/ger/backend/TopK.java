@@ -1,5 +1,7 @@
 package ger.backend;
 
+import ger.tensor.Tensor;
+
 /** The host side of {@link Backend#topkCorrect}, the same for every backend. */
 public final class TopK {
     private TopK() {

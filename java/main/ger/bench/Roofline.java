@@ -1,9 +1,9 @@
 package ger.bench;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
+import ger.tensor.Tensor;
 
 import java.util.LinkedHashMap;
 import java.util.List;

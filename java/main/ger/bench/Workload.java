@@ -2,11 +2,11 @@ package ger.bench;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;

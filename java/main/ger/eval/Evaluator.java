@@ -2,11 +2,11 @@ package ger.eval;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.method.Forward;
 import ger.model.CompressedModel;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.Arrays;
 

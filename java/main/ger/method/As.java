@@ -1,10 +1,10 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -2,12 +2,12 @@ package ger.method;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,10 +1,10 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 /**
  * One FC layer's weights on a backend, in the form its forward pass needs: low-rank factors, or a

@@ -1,8 +1,8 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 /** Small compositions of {@link Backend} operations that several methods need. */
 final class DeviceOps {

@@ -2,10 +2,10 @@ package ger.method;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
-import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 /**
  * One layer's reconstruction error at every rank, almost for free, in the units of the method's first

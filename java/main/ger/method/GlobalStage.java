@@ -2,9 +2,9 @@ package ger.method;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
-import ger.backend.Tensor;
 import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;

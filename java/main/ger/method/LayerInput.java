@@ -3,7 +3,7 @@ package ger.method;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.NotPositiveDefiniteException;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.List;

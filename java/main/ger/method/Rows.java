@@ -1,8 +1,8 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;

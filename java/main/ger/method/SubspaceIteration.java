@@ -3,7 +3,7 @@ package ger.method;
 import ger.backend.Backend;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 
 /**
  * The leading eigenvectors of S = B^T B (B: d_in x d_out, S: d_out x d_out) by block subspace

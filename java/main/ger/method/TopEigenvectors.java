@@ -3,7 +3,7 @@ package ger.method;
 import ger.backend.Backend;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 
 /**
  * The top-k eigenvectors of S = B^T B for each Step I of one AS layer (U_k, d_out x k). FULL asks

@@ -2,10 +2,10 @@ package ger.method;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 
 /**
  * B = L^-1 Yc^T Zc (d_in x d_out), the coefficients of Zc's regression on the whitened input, as

@@ -1,7 +1,7 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 
 import java.util.List;
 import java.util.Locale;

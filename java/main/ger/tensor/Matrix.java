@@ -1,6 +1,5 @@
 package ger.tensor;
 
-import ger.backend.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -2,6 +2,7 @@ package ger.backend;
 
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.lang.reflect.InvocationTargetException;

@@ -3,9 +3,9 @@ package ger.method;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.NotPositiveDefiniteException;
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,10 @@
 package ger.method;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -100,7 +100,7 @@ class HostileNumbersTest {
         FcStack model = Fixtures.stack(r, 12, 10, 4);
         Matrix calib = Fixtures.gaussian(r, 60, 12, 1, 0.3);
         Backend poisoned = Fixtures.javaBackendReplacing("svd", (args, real) -> {
-            Svd svd = real.svd((ger.backend.Tensor) args[0], (Integer) args[1]);
+            Svd svd = real.svd((ger.tensor.Tensor) args[0], (Integer) args[1]);
             Matrix u = (Matrix) svd.u();
             u.set(0, 0, Float.NaN);
             return svd;

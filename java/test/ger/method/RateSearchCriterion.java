@@ -43,7 +43,7 @@ public final class RateSearchCriterion {
             try (CompressionSession session = new CompressionSession(b, model, calib, options, Progress.NONE);
                  Rows x = new Rows.OnDevice(b, b.upload(calib), Forward.CHUNK_ROWS);
                  Rows target = x.map(model.outputDim(), (in, out) -> {
-                     try (Forward f = Forward.of(b, model); ger.backend.Tensor y = f.outputs(in)) {
+                     try (Forward f = Forward.of(b, model); ger.tensor.Tensor y = f.outputs(in)) {
                          DeviceOps.copyInto(b, y, out);
                      }
                  })) {

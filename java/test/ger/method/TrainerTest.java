@@ -2,12 +2,12 @@ package ger.method;
 
 import ger.GerException;
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.eval.Evaluation;
 import ger.eval.Evaluator;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

@@ -7,7 +7,6 @@ import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
 import ger.backend.Shapes;
 import ger.backend.Svd;
-import ger.backend.Tensor;
 import ger.backend.TopK;
 import ger.backend.cuda.internal.ColumnMajor;
 import ger.backend.cuda.internal.Cublas;
@@ -18,6 +17,7 @@ import ger.backend.cuda.internal.KernelModule;
 import ger.backend.kernel.Launch;
 import ger.backend.cuda.internal.Nvtx;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

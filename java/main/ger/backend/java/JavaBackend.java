@@ -4,9 +4,9 @@ import ger.backend.Backend;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
-import ger.backend.Tensor;
 import ger.backend.TopK;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;

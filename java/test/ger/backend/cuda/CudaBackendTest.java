@@ -1,10 +1,10 @@
 package ger.backend.cuda;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.backend.cuda.internal.KernelModule;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,7 +75,7 @@ class CudaBackendTest {
         long before = cuda.freeMemory();
         long bytes = Math.min(1L << 30, before / 4);
         int rows = (int) (bytes / Float.BYTES / 1024);
-        ger.backend.Tensor big = cuda.allocate(rows, 1024);
+        ger.tensor.Tensor big = cuda.allocate(rows, 1024);
         cuda.fill(big, 1f);
         long during = cuda.freeMemory();
         big.close();

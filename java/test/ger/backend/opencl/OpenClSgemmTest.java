@@ -1,7 +1,7 @@
 package ger.backend.opencl;
 
-import ger.backend.Tensor;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;

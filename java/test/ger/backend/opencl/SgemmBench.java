@@ -1,9 +1,9 @@
 package ger.backend.opencl;
 
 import ger.backend.Backend;
-import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.tensor.Matrix;
+import ger.tensor.Tensor;
 
 import java.util.Random;
 

@@ -1,0 +1,44 @@
+package ger.backend.opencl;
+
+import ger.backend.Backend;
+import ger.backend.BackendProvider;
+
+/** The OpenCL backend: {@code --backend opencl[:PLATFORM:DEVICE]}; auto takes it only on a GPU. */
+public final class OpenClBackendProvider implements BackendProvider {
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    @Override
+    public String syntax() {
+        return "opencl[:PLATFORM:DEVICE]";
+    }
+
+    @Override
+    public boolean names(String spec) {
+        return spec.equals("opencl") || spec.startsWith("opencl:");
+    }
+
+    @Override
+    public int autoOrder() {
+        return 1;
+    }
+
+    @Override
+    public String autoWants() {
+        return "OpenCL GPU";
+    }
+
+    @Override
+    public Probe probe() {
+        OpenClBackend.Probe probe = OpenClBackend.probe();
+        return new Probe(probe.available(), probe.gpu(), probe.detail());
+    }
+
+    @Override
+    public Backend open(String spec) {
+        requireAvailable(spec);
+        return OpenClBackend.open(spec);
+    }
+}
