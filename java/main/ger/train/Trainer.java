@@ -1,10 +1,11 @@
-package ger.method;
+package ger.train;
 
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.Tensor;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
+import ger.method.Progress;
 import ger.tensor.Matrix;
 
 import java.util.ArrayList;

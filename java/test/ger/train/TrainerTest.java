@@ -1,4 +1,4 @@
-package ger.method;
+package ger.train;
 
 import ger.GerException;
 import ger.backend.Backend;
@@ -6,6 +6,7 @@ import ger.backend.Tensor;
 import ger.backend.java.JavaBackend;
 import ger.eval.Evaluation;
 import ger.eval.Evaluator;
+import ger.method.Progress;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 import org.junit.jupiter.api.Test;
