@@ -3,6 +3,8 @@ package ger.method;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.Tensor;
+import ger.method.quantize.Binarization;
+import ger.method.quantize.ProductQuantization;
 import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
 import ger.model.DenseLayer;
