@@ -55,7 +55,7 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
         return notes;
     }
 
-    /** AS's alternation over one layer's rows, wherever they live ({@link #pass}). */
+    /** AS's alternation over one layer's rows, wherever they live ({@link LayerInput#pass}). */
     interface Pass extends AutoCloseable {
         /**
          * Step I on the current Z (at first the pre-activation A): new factors, of rank k from eigen's
