@@ -9,7 +9,6 @@ import ger.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * AS (Zhang et al.), the layer-wise asymmetric nonlinear solver (docs/method.md, "AS"). Bottom-up:
@@ -22,93 +21,11 @@ final class As {
     }
 
     /**
-     * W ~ p q (p d_out x k, q k x d_in) held as p and bu = B U_k (d_in x k): Q^T in the whitened
-     * input's coordinates, Yc Q^T = Yc L^-T bu, so q = (L^-T bu)^T; zbar (1 x d_out) is the bias to
-     * use with the centred input. The full-rank solution (a layer refit dense) has p = null (P = I)
-     * and bu = B, so that q is the dense weight M (d_out x d_in).
-     */
-    record Factors(Tensor p, Tensor bu, Tensor zbar) implements AutoCloseable {
-        /** From B = L^-1 Yc^T Zc (d_in x d_out): P = U_k, the top-k eigenvectors of B^T B, and bu = B U_k; takes zbar. */
-        static Factors of(WhitenedCoefficients bMat, Tensor zbar, TopEigenvectors eigen) {
-            Tensor p = eigen.next(bMat);
-            return new Factors(p, bMat.times(p), zbar);
-        }
-
-        /** The unconstrained regression (ridge least squares): takes B (d_in x d_out, formed) and zbar. */
-        static Factors fullRank(Tensor bMat, Tensor zbar) {
-            return new Factors(null, bMat, zbar);
-        }
-
-        /** Whether this is the full-rank solution (P = I). */
-        boolean fullRank() {
-            return p == null;
-        }
-
-        /** q = (L^-T bu)^T, k x d_in, a new tensor; chol is the input's L. */
-        Tensor q(Backend b, Tensor chol) {
-            try (Tensor qt = DeviceOps.copy(b, bu)) {
-                b.triangularSolve(chol, true, qt);
-                return DeviceOps.transposed(b, qt);
-            }
-        }
-
-        /**
-         * out = h q^T p^T + bias (h q^T + bias at full rank), then relu if asked; h n x d_in, out
-         * n x d_out, qh n x k scratch (unused at full rank).
-         */
-        void forward(Backend b, Tensor h, Tensor q, Tensor bias, boolean relu, Tensor qh, Tensor out) {
-            if (fullRank()) {
-                b.gemm(false, true, 1f, h, q, 0f, out);
-                b.addBiasRelu(out, bias, relu);
-            } else {
-                b.lowRankForward(h, q, p, bias, relu, qh, out);
-            }
-        }
-
-        /** The width of the forward's scratch qh (k; 0 at full rank). */
-        int rank() {
-            return fullRank() ? 0 : p.cols();
-        }
-
-        @Override
-        public void close() {
-            if (p != null) {
-                p.close();
-            }
-            bu.close();
-            zbar.close();
-        }
-    }
-
-    /** AS's alternation over one layer's rows, wherever they live ({@link LayerInput#pass}). */
-    interface Pass extends AutoCloseable {
-        /**
-         * Step I on the current Z (at first the pre-activation A): new factors, of rank k from eigen's
-         * top-k eigenvectors, or of full rank when eigen is null (a layer refit dense).
-         */
-        Factors stepOne(TopEigenvectors eigen);
-
-        /**
-         * Step II at lambda from the factors' forward Y' = Yc q^T p^T + zbar: Z becomes the
-         * minimiser; returns the objective ||T - relu(Z)||^2 + lambda ||Z - Y'||^2.
-         */
-        double stepTwo(Factors f, float lambda);
-
-        /** What the pass chose and why, for the report; empty when there was nothing to choose. */
-        default List<String> notes() {
-            return List.of();
-        }
-
-        @Override
-        void close();
-    }
-
-    /**
      * One layer's solution: factors, q (k x d_in, or the dense d_out x d_in at full rank), bias =
      * zbar - p q ybar (1 x d_out) for the uncentred input, the objective ||T - relu(Z)||^2 + lambda ||Z - (M Yhat + b)||^2 after each
      * Step II, and what the solver chose on the way (for the report).
      */
-    record LayerSolution(Factors factors, Tensor q, Tensor bias, double[] objectives, List<String> notes)
+    record LayerSolution(LayerFactors factors, Tensor q, Tensor bias, double[] objectives, List<String> notes)
             implements AutoCloseable {
         /** The layer on the host: low-rank, or dense at full rank. */
         CompressedLayer download(Backend b, String name) {
@@ -135,10 +52,10 @@ final class As {
     static LayerSolution solveLayer(Backend b, LayerInput in, Rows preActivation, boolean relu, int k,
                                     Options options, String name, Progress progress) {
         List<Double> objectives = new ArrayList<>();
-        try (As.Pass pass = in.pass(preActivation);
+        try (LayerInput.Pass pass = in.pass(preActivation);
              TopEigenvectors eigen = k == LayerRanks.DENSE ? null
                      : new TopEigenvectors(b, k, in.chol().rows(), preActivation.cols(), options.eigenSolver())) {
-            Factors f = pass.stepOne(eigen);
+            LayerFactors f = pass.stepOne(eigen);
             if (relu) {
                 int total = options.schedule().stream().mapToInt(Options.LambdaStep::iterations).sum();
                 progress.start("as " + name, total);
@@ -185,11 +102,11 @@ final class As {
      *
      * @param x              the calibration rows, n x d_0 (not closed here)
      * @param preActivations the original network's A_l for every layer (n x d_l), where x lives
-     * @param firstInput     layer 0's prepared input (the session caches it across ranks; not closed here)
+     * @param firstInput     layer 0's prepared input (the session's, kept across ranks; not closed here)
      * @param phases         "init &lt;layer&gt;" seconds are added to it
      */
     static List<CompressedLayer> run(Backend b, FcStack model, LayerRanks ranks, Rows x, List<Rows> preActivations,
-                                     Supplier<LayerInput> firstInput, Options options, Progress progress,
+                                     FirstLayerInput firstInput, Options options, Progress progress,
                                      List<String> notes, Map<String, Double> phases) {
         List<CompressedLayer> result = new ArrayList<>();
         Rows yhat = null; // the input of layer l > 0, owned here

@@ -2,6 +2,8 @@ package ger.method;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.method.quantize.Binarization;
+import ger.method.quantize.ProductQuantization;
 import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
 import ger.model.DenseLayer;
@@ -43,8 +45,8 @@ public final class CompressionSession implements AutoCloseable {
     private Rows x;
     /** The original A_l of every layer from the calibration rows, n x d_l, where x lives; the last is the logits F(x). */
     private List<Rows> preActivations;
-    /** AS's prepared input of layer 0 (the calibration rows at every rank). */
-    private LayerInput firstInput;
+    /** AS's prepared input of layer 0 (the calibration rows at every rank), made with x. */
+    private FirstLayerInput firstInput;
     /** Where the rows went, when the session chose it ({@link Options#STREAM_AUTO}); added to every result's notes. */
     private final List<String> residencyNotes = new ArrayList<>();
     /** AS results by rank and layer set, host copies. */
@@ -198,7 +200,7 @@ public final class CompressionSession implements AutoCloseable {
 
     private RankBudget budget() {
         if (budget == null) {
-            budget = new RankBudget(backend, model, x, preActivations, this::firstInput, lrd, options.ridge());
+            budget = new RankBudget(backend, model, x, preActivations, firstInput, lrd, options.ridge());
         }
         return budget;
     }
@@ -296,6 +298,7 @@ public final class CompressionSession implements AutoCloseable {
             x = chunk > 0
                     ? new Rows.OnHost(backend, calib, false, chunk)
                     : new Rows.OnDevice(backend, backend.upload(calib), Forward.CHUNK_ROWS);
+            firstInput = new FirstLayerInput(backend, x, calib, options.ridge(), model.layer(0).name());
             phases.put("upload", seconds(start));
         }
         if (preActivations == null) {
@@ -381,18 +384,6 @@ public final class CompressionSession implements AutoCloseable {
         return x instanceof Rows.OnHost h ? h.chunkRows() : 0;
     }
 
-    private LayerInput firstInput() {
-        if (firstInput == null) {
-            // The device input is whitened in place, so it gets a copy; host rows are only read.
-            Rows rows = switch (x) {
-                case Rows.OnDevice d -> new Rows.OnDevice(backend, DeviceOps.copy(backend, d.tensor()), d.chunkRows());
-                case Rows.OnHost h -> new Rows.OnHost(backend, calib, false, h.chunkRows());
-            };
-            firstInput = LayerInput.of(backend, rows, options.ridge(), model.layer(0).name());
-        }
-        return firstInput;
-    }
-
     /**
      * AS at the planned ranks. GER at the same plan as an earlier AS job starts from that job's
      * result rather than solving again (a sweep runs both).
@@ -402,7 +393,7 @@ public final class CompressionSession implements AutoCloseable {
         if (cached == null) {
             List<String> asNotes = new ArrayList<>();
             Map<String, Double> asPhases = new LinkedHashMap<>();
-            List<CompressedLayer> layers = As.run(backend, model, plan, x, preActivations, this::firstInput, options,
+            List<CompressedLayer> layers = As.run(backend, model, plan, x, preActivations, firstInput, options,
                     progress, asNotes, asPhases);
             cached = new AsRun(layers.stream().map(CompressionSession::copy).toList(), asNotes, asPhases);
             asRuns.put(plan, cached);

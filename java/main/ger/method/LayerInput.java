@@ -55,11 +55,34 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
         return notes;
     }
 
+    /** AS's alternation over one layer's rows, wherever they live ({@link LayerInput#pass}). */
+    interface Pass extends AutoCloseable {
+        /**
+         * Step I on the current Z (at first the pre-activation A): new factors, of rank k from eigen's
+         * top-k eigenvectors, or of full rank when eigen is null (a layer refit dense).
+         */
+        LayerFactors stepOne(TopEigenvectors eigen);
+
+        /**
+         * Step II at lambda from the factors' forward Y' = Yc q^T p^T + zbar: Z becomes the
+         * minimiser; returns the objective ||T - relu(Z)||^2 + lambda ||Z - Y'||^2.
+         */
+        double stepTwo(LayerFactors f, float lambda);
+
+        /** What the pass chose and why, for the report; empty when there was nothing to choose. */
+        default List<String> notes() {
+            return List.of();
+        }
+
+        @Override
+        void close();
+    }
+
     /**
      * AS's alternation for this input against the layer's original pre-activation A (n x d_out, not
      * closed by the pass): Z starts at A.
      */
-    abstract As.Pass pass(Rows preActivation);
+    abstract Pass pass(Rows preActivation);
 
     /**
      * B = L^-1 Yc^T T (d_in x d_out), the coefficients of a target's regression on the whitened
@@ -71,7 +94,7 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
      * The layer's output rows Yhat q^T p^T + bias (then relu if asked), the next layer's input: q and
      * bias are the solution's, from f.
      */
-    abstract Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu);
+    abstract Rows output(LayerFactors f, Tensor q, Tensor bias, boolean relu);
 
     @Override
     public void close() {

@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * Per-layer ranks chosen under a size budget, label-free (docs/method.md, "Choosing the ranks under a
@@ -29,7 +28,7 @@ final class RankBudget implements AutoCloseable {
     private final FcStack model;
     private final Rows x;
     private final List<Rows> preActivations;
-    private final Supplier<LayerInput> firstInput;
+    private final FirstLayerInput firstInput;
     private final Lrd lrd;
     private final double ridge;
     /** By family (AS's curves, else LRD's): per layer, its curve and its output error at every rank; null where it cannot shrink. */
@@ -39,7 +38,7 @@ final class RankBudget implements AutoCloseable {
     private record LayerErrors(ErrorCurve curve, double[] outputError) {
     }
 
-    RankBudget(Backend b, FcStack model, Rows x, List<Rows> preActivations, Supplier<LayerInput> firstInput, Lrd lrd,
+    RankBudget(Backend b, FcStack model, Rows x, List<Rows> preActivations, FirstLayerInput firstInput, Lrd lrd,
                double ridge) {
         this.b = b;
         this.model = model;

@@ -75,12 +75,12 @@ final class StreamedInput extends LayerInput {
         }
     }
 
-    As.Pass pass(Rows preActivation) {
+    LayerInput.Pass pass(Rows preActivation) {
         return new Pass(preActivation);
     }
 
     /** G = Yc^T Z (d_in x d_out) and Z's column sums, accumulated chunk by chunk. */
-    private final class Pass implements As.Pass {
+    private final class Pass implements LayerInput.Pass {
         private final Rows preActivation;
         private final Tensor g;
         private final Tensor zSum;
@@ -113,20 +113,20 @@ final class StreamedInput extends LayerInput {
             addColumnSums(b, z, part, zSum);
         }
 
-        public As.Factors stepOne(TopEigenvectors eigen) {
+        public LayerFactors stepOne(TopEigenvectors eigen) {
             Tensor zbar = DeviceOps.copy(b, zSum);
             b.scale(zbar, 1f / rows.rows());
             Tensor bMat = DeviceOps.copy(b, g);
             b.triangularSolve(chol(), false, bMat);
             if (eigen == null) {
-                return As.Factors.fullRank(bMat, zbar);
+                return LayerFactors.fullRank(bMat, zbar);
             }
             try (bMat) {
-                return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
+                return LayerFactors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
             }
         }
 
-        public double stepTwo(As.Factors f, float lambda) {
+        public double stepTwo(LayerFactors f, float lambda) {
             int dOut = preActivation.cols();
             double[] objective = {0};
             b.fill(g, 0f);
@@ -154,7 +154,7 @@ final class StreamedInput extends LayerInput {
         }
     }
 
-    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
+    Rows output(LayerFactors f, Tensor q, Tensor bias, boolean relu) {
         return rows.map(bias.cols(), (y, out) -> {
             try (Tensor qh = f.fullRank() ? null : b.allocate(y.rows(), f.rank())) {
                 f.forward(b, y, q, bias, relu, qh, out);

@@ -74,19 +74,19 @@ final class WhitenedInput extends LayerInput {
      * B = L^-1 Yc^T Zc = W^T Zc, then U_k and B U_k, with B formed or left as the product W^T Zc;
      * with eigen null, the full-rank regression (B formed). Takes zbar.
      */
-    static As.Factors reducedRankRegression(Backend b, Tensor wt, Tensor zc, Tensor zbar, TopEigenvectors eigen,
+    static LayerFactors reducedRankRegression(Backend b, Tensor wt, Tensor zc, Tensor zbar, TopEigenvectors eigen,
                                             boolean asProduct) {
         if (eigen == null) {
             Tensor bMat = b.allocate(wt.rows(), zc.cols());
             b.gemm(false, false, 1f, wt, zc, 0f, bMat);
-            return As.Factors.fullRank(bMat, zbar);
+            return LayerFactors.fullRank(bMat, zbar);
         }
         if (asProduct) {
-            return As.Factors.of(new WhitenedCoefficients.Product(b, wt, zc), zbar, eigen);
+            return LayerFactors.of(new WhitenedCoefficients.Product(b, wt, zc), zbar, eigen);
         }
         try (Tensor bMat = b.allocate(wt.rows(), zc.cols())) {
             b.gemm(false, false, 1f, wt, zc, 0f, bMat);
-            return As.Factors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
+            return LayerFactors.of(new WhitenedCoefficients.Formed(b, bMat), zbar, eigen);
         }
     }
 
@@ -122,7 +122,7 @@ final class WhitenedInput extends LayerInput {
      * out = Yc Q^T P^T + zbar = W bu P^T + zbar (n x d_out; W B + zbar at full rank), then relu if
      * asked; qh n x k scratch (null at full rank).
      */
-    void forward(As.Factors f, boolean relu, Tensor qh, Tensor out) {
+    void forward(LayerFactors f, boolean relu, Tensor qh, Tensor out) {
         if (f.fullRank()) {
             b.gemm(true, false, 1f, wt, f.bu(), 0f, out);
         } else {
@@ -142,7 +142,7 @@ final class WhitenedInput extends LayerInput {
         return bMat;
     }
 
-    As.Pass pass(Rows preActivation) {
+    LayerInput.Pass pass(Rows preActivation) {
         if (!(preActivation instanceof Rows.OnDevice a)) {
             throw new IllegalArgumentException("a device-resident input needs a device-resident pre-activation");
         }
@@ -150,7 +150,7 @@ final class WhitenedInput extends LayerInput {
     }
 
     /** Z, Y' and the forward's scratch on the device, all n rows at once. */
-    private final class Pass implements As.Pass {
+    private final class Pass implements LayerInput.Pass {
         private final Tensor preActivation;
         private final Tensor z;
         private final Tensor yPrime;
@@ -174,7 +174,7 @@ final class WhitenedInput extends LayerInput {
             }
         }
 
-        public As.Factors stepOne(TopEigenvectors eigen) {
+        public LayerFactors stepOne(TopEigenvectors eigen) {
             Tensor zbar = DeviceOps.centre(b, z);
             if (eigen == null || !eigen.warm()) {
                 return reducedRankRegression(b, wt, z, zbar, eigen, false);
@@ -188,7 +188,7 @@ final class WhitenedInput extends LayerInput {
             return reducedRankRegression(b, wt, z, zbar, eigen, asProduct);
         }
 
-        public double stepTwo(As.Factors f, float lambda) {
+        public double stepTwo(LayerFactors f, float lambda) {
             if (qh == null && !f.fullRank()) {
                 qh = b.allocate(z.rows(), f.rank());
             }
@@ -205,7 +205,7 @@ final class WhitenedInput extends LayerInput {
         }
     }
 
-    Rows output(As.Factors f, Tensor q, Tensor bias, boolean relu) {
+    Rows output(LayerFactors f, Tensor q, Tensor bias, boolean relu) {
         Tensor out = b.allocate(wt.cols(), bias.cols());
         try (Tensor qh = f.fullRank() ? null : b.allocate(wt.cols(), f.rank())) {
             forward(f, relu, qh, out);

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ger.io.ModelFiles;
 import ger.io.Npy;
-import ger.method.ProductQuantization;
+import ger.method.quantize.ProductQuantization;
 import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
 import ger.model.DenseLayer;

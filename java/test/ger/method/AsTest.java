@@ -115,7 +115,7 @@ class AsTest {
             try (WhitenedInput in = WhitenedInput.of(b, device(yhat), ridge, "fc");
                  Tensor zt = b.upload(z);
                  TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, solver);
-                 As.Factors f = WhitenedInput.reducedRankRegression(b, in.wt, zt, DeviceOps.centre(b, zt), eigen, false);
+                 LayerFactors f = WhitenedInput.reducedRankRegression(b, in.wt, zt, DeviceOps.centre(b, zt), eigen, false);
                  Tensor qt = f.q(b, in.chol())) {
                 SimpleMatrix p = Fixtures.ejml(b.download(f.p()));
                 SimpleMatrix q = Fixtures.ejml(b.download(qt));
@@ -277,8 +277,8 @@ class AsTest {
         try (Tensor tw = b.upload(wt); Tensor tz = b.upload(zc)) {
             for (boolean asProduct : new boolean[] {false, true}) {
                 try (TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, Options.EigenSolver.SUBSPACE);
-                     As.Factors cold = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, false);
-                     As.Factors warm = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, asProduct)) {
+                     LayerFactors cold = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, false);
+                     LayerFactors warm = WhitenedInput.reducedRankRegression(b, tw, tz, zeros(1, dOut), eigen, asProduct)) {
                     SimpleMatrix m = Fixtures.ejml(b.download(warm.bu())).mult(Fixtures.ejml(b.download(warm.p())).transpose());
                     double d = Fixtures.relative(m, mRef);
                     assertTrue(d < 1e-4, (asProduct ? "product" : "formed") + ": M differs by " + d + ", seed " + seed);

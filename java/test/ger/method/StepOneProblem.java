@@ -27,7 +27,7 @@ public final class StepOneProblem implements AutoCloseable {
 
     /** One Step I; returns B_U's columns, so that the call has a result. */
     public int run(boolean asProduct) {
-        try (As.Factors f = WhitenedInput.reducedRankRegression(b, wt, z, b.allocate(1, dOut), eigen, asProduct)) {
+        try (LayerFactors f = WhitenedInput.reducedRankRegression(b, wt, z, b.allocate(1, dOut), eigen, asProduct)) {
             return f.bu().cols();
         }
     }

@@ -1,6 +1,6 @@
 package ger.backend.opencl;
 
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 import ger.backend.java.Tf32;
 import ger.backend.kernel.Kernel;
 import ger.backend.kernel.Launch;

@@ -1,4 +1,4 @@
-package ger.method;
+package ger.method.quantize;
 
 import ger.GerException;
 import ger.model.CompressedLayer;

@@ -1,4 +1,4 @@
-package ger.method;
+package ger.train;
 
 import ger.GerException;
 

@@ -1,10 +1,11 @@
-package ger.method;
+package ger.train;
 
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
 import ger.eval.Evaluation;
 import ger.eval.Evaluator;
+import ger.method.Progress;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;

@@ -1,9 +1,10 @@
-package ger.method;
+package ger.train;
 
 import ger.GerException;
 import ger.backend.Backend;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
+import ger.method.Progress;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 
