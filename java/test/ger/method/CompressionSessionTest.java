@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CompressionSessionTest {
     private final Backend b = new JavaBackend();
-    private final long seed = System.nanoTime();
+    private final long seed = Long.getLong("ger.test.seed", System.nanoTime());
     private FcStack model;
     private Matrix calib;
     private Options options;
@@ -121,9 +121,9 @@ class CompressionSessionTest {
     void streamingTheRowsFromTheHostGivesTheResidentResult() {
         // A chunk that leaves a ragged last one, and a hidden-layer loss (beta) so the streamed targets are used too.
         // The streamed Gram sums in another order, so AS's factors differ by ~1e-5; a global stage at the edge
-        // of stability amplifies that (lr 0.01 reached 3e-3 for seed 13384133719479), so it trains gently here.
+        // of stability amplifies that (lr 0.01 reached 3e-3 for seed 13384133719479, lr 0.003 1.8e-3 for seed 7696872889648), so it trains gently here.
         int chunk = 7 + new Random(seed).nextInt(50);
-        Options o = options.withGlobal(4, 0.003, 32, 0.3);
+        Options o = options.withGlobal(4, 0.001, 32, 0.3);
         try (CompressionSession resident = new CompressionSession(b, model, calib, o, Progress.NONE);
              CompressionSession streamed = new CompressionSession(b, model, calib, o.withStreamRows(chunk), Progress.NONE)) {
             for (MethodName method : MethodName.values()) {
