@@ -9,7 +9,7 @@
 //                  ascending eigenvalues (cuSOLVER's column-major output read row-major),
 //                  dst: d x k, column j = eigenvector of the j-th largest eigenvalue
 // Reference: ger.backend.java.JavaBackend (transpose, gatherRows); copy_block and eigvecs_top_k are
-// the CUDA backend's glue around cuSOLVER, checked on every device by GlueKernelsTest.
+// the CUDA backend's glue around cuSOLVER, checked on PoCL by OpenClBackendConformanceTest.GlueKernels.
 
 #define GER_TILE 32
 #define GER_TILE_ROWS 8

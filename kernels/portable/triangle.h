@@ -5,7 +5,7 @@
 //   add_diagonal:          a(i, i) += value
 //   trace:                 result[0] = sum of a(i, i) in double; one group of GER_BLOCK
 // Reference: ger.backend.java.JavaBackend (addDiagonal, trace; gram and cholesky for the other two,
-// the CUDA backend's glue around cuBLAS and cuSOLVER, checked on every device by GlueKernelsTest).
+// the CUDA backend's glue around cuBLAS and cuSOLVER, checked on PoCL by OpenClBackendConformanceTest.GlueKernels).
 // Conformance: BackendConformance's cases of the same names.
 
 GER_KERNEL void mirror_upper_to_lower(GER_GLOBAL float* a, int d) {

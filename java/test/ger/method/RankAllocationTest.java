@@ -106,7 +106,8 @@ class RankAllocationTest {
         }
         long least = layers.get(0).cost(0) + layers.get(1).cost(0);
         long most = layers.get(0).cost(layers.get(0).count() - 1) + layers.get(1).cost(layers.get(1).count() - 1);
-        long budget = least + (long) (r.nextDouble() * (most - least));
+        // above least by more than the grid's cells, so the grid is coarser than one parameter (checked below)
+        long budget = least + RankAllocation.CELLS + 1 + (long) (r.nextDouble() * (most - least - RankAllocation.CELLS - 1));
         int[] chosen = RankAllocation.allocate(layers, budget);
         long cost = layers.get(0).cost(chosen[0]) + layers.get(1).cost(chosen[1]);
         double best = bruteForce(layers, budget, 0, 0);

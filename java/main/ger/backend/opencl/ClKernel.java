@@ -2,34 +2,19 @@ package ger.backend.opencl;
 
 import ger.backend.kernel.KernelSignature;
 
+import java.util.List;
+
 /**
  * The OpenCL-only kernels: the tiled SGEMM of kernels/opencl/sgemm.cl, one per transpose case (the
  * CUDA backend has cuBLAS). Every other kernel is a portable {@link ger.backend.kernel.Kernel}.
  * ClKernelTest checks the letters against the source.
  */
-enum ClKernel implements KernelSignature {
-    SGEMM_NN("sgemm_nn", "iiifppfp"),
-    SGEMM_NT("sgemm_nt", "iiifppfp"),
-    SGEMM_TN("sgemm_tn", "iiifppfp"),
-    SGEMM_TT("sgemm_tt", "iiifppfp");
-
-    private final String symbol;
-    private final String parameters;
-
-    ClKernel(String symbol, String parameters) {
-        this.symbol = symbol;
-        this.parameters = parameters;
-    }
-
-    @Override
-    public String symbol() {
-        return symbol;
-    }
-
-    @Override
-    public String parameters() {
-        return parameters;
-    }
+record ClKernel(String symbol, String parameters) implements KernelSignature {
+    static final ClKernel SGEMM_NN = new ClKernel("sgemm_nn", "iiifppfp");
+    static final ClKernel SGEMM_NT = new ClKernel("sgemm_nt", "iiifppfp");
+    static final ClKernel SGEMM_TN = new ClKernel("sgemm_tn", "iiifppfp");
+    static final ClKernel SGEMM_TT = new ClKernel("sgemm_tt", "iiifppfp");
+    static final List<ClKernel> ALL = List.of(SGEMM_NN, SGEMM_NT, SGEMM_TN, SGEMM_TT);
 
     /** The SGEMM kernel for op(a) op(b). */
     static ClKernel sgemm(boolean transA, boolean transB) {

@@ -258,7 +258,7 @@ public final class OpenClBackend implements Backend {
     }
 
 
-    /** A portable kernel with the geometry the CUDA backend launches it with (GlueKernelsTest runs CUDA's glue kernels through it). */
+    /** A portable kernel with the geometry the CUDA backend launches it with (OpenClBackendConformanceTest.GlueKernels runs CUDA's glue kernels through it). */
     void launch(Kernel kernel, Launch geometry, Object... args) {
         launch(kernel, new long[] {(long) geometry.gridX() * geometry.blockX(), (long) geometry.gridY() * geometry.blockY()},
                 new long[] {geometry.blockX(), geometry.blockY()}, args);
