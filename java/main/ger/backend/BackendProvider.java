@@ -18,8 +18,10 @@ public interface BackendProvider {
     /** The values it accepts, for the unknown-backend message, e.g. {@code cuda[:DEVICE]}. */
     String syntax();
 
-    /** Whether this (trimmed, lower-case) {@code --backend} value names this backend. */
-    boolean names(String spec);
+    /** Whether this (trimmed, lower-case) {@code --backend} value names this backend: its name, alone or with ":...". */
+    default boolean names(String spec) {
+        return spec.equals(name()) || spec.startsWith(name() + ":");
+    }
 
     /** Where auto tries it: lower first. */
     int autoOrder();

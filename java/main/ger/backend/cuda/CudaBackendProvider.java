@@ -17,11 +17,6 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public boolean names(String spec) {
-        return spec.equals("cuda") || spec.startsWith("cuda:");
-    }
-
-    @Override
     public int autoOrder() {
         return 0;
     }

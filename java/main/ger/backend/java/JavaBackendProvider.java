@@ -15,6 +15,7 @@ public final class JavaBackendProvider implements BackendProvider {
         return "java";
     }
 
+    /** No device to choose: "java" alone. */
     @Override
     public boolean names(String spec) {
         return spec.equals("java");

@@ -16,11 +16,6 @@ public final class OpenClBackendProvider implements BackendProvider {
     }
 
     @Override
-    public boolean names(String spec) {
-        return spec.equals("opencl") || spec.startsWith("opencl:");
-    }
-
-    @Override
     public int autoOrder() {
         return 1;
     }
