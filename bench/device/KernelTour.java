@@ -1,5 +1,5 @@
 import ger.backend.Backend;
-import ger.backend.Tensor;
+import ger.tensor.Tensor;
 import ger.backend.cuda.CudaBackend;
 import ger.tensor.Matrix;
 
