@@ -170,9 +170,7 @@ public interface Backend extends AutoCloseable {
      * instead of returned: a training epoch's batches then never wait for the device, and the sum is
      * read once at the end.
      */
-    default void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
-        ((HostSum) sum).add(errorGradient(out, target, scale, delta));
-    }
+    void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum);
 
     /** A new {@link Sum}, zero. */
     default Sum newSum() {

@@ -1,7 +1,7 @@
 package ger.backend.cuda;
 
 import ger.GerException;
-import ger.backend.Backend;
+import ger.backend.CheckedBackend;
 import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The context is the device's primary context, made current on whichever thread calls in.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend extends CheckedBackend {
     /** System property: the GEMMs' precision, fp32 (default), 3xtf32 or tf32 ({@link GemmPrecision}). */
     public static final String GEMM_PROPERTY = "ger.cuda.gemm";
 
@@ -394,8 +394,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+    protected void implUploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count * rowBytes > 0) {
             current();
@@ -406,8 +405,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
-        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+    protected void implDownloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
         current();
         if (count * rowBytes > 0) {
@@ -418,8 +416,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
+    protected void implCopyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
         current();
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count > 0 && rowBytes > 0) {
@@ -428,8 +425,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.gather(src, rows, dst);
+    protected void implGatherRows(Tensor src, int[] rows, Tensor dst) {
         current();
         if (rows.length == 0) {
             return;
@@ -440,8 +436,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void transpose(Tensor src, Tensor dst) {
-        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+    protected void implTranspose(Tensor src, Tensor dst) {
         current();
         launch(Kernel.TRANSPOSE, Launch.transpose(src.rows(), src.cols()), ptr(src), src.rows(), src.cols(), ptr(dst));
     }
@@ -457,7 +452,7 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- BLAS
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+    protected void implGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         int[] mnk = Shapes.gemm(a, transA, b, transB, c);
         current();
         ColumnMajor.Gemm g = ColumnMajor.Gemm.rowMajor(transA, transB, mnk[0], mnk[1], mnk[2], a.cols(), b.cols());
@@ -482,9 +477,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void gram(Tensor x, float beta, Tensor c) {
+    protected void implGram(Tensor x, float beta, Tensor c) {
         int d = x.cols();
-        Shapes.require("gram", "c", c, d, d);
         current();
         // SYRK (half a GEMM's flops) updates one triangle: c is symmetric on entry, so beta times that
         // triangle plus X^T X's, mirrored, is the whole beta c + X^T X (the blocked Gram's accumulation).
@@ -493,8 +487,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void axpy(float alpha, Tensor x, Tensor y) {
-        Shapes.same("axpy", x, y);
+    protected void implAxpy(float alpha, Tensor x, Tensor y) {
         current();
         launch(Kernel.AXPY, Launch.strided(x.size()), alpha, ptr(x), ptr(y), x.size());
     }
@@ -508,8 +501,7 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- factorisations
 
     @Override
-    public void cholesky(Tensor a) {
-        Shapes.square("cholesky", a);
+    protected void implCholesky(Tensor a) {
         int d = a.rows();
         if (d == 0) {
             return;
@@ -528,9 +520,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void triangularSolve(Tensor l, boolean transposeL, Tensor b) {
-        Shapes.square("triangularSolve", l);
-        Shapes.require("triangularSolve", "b", b, l.rows(), b.cols());
+    protected void implTriangularSolve(Tensor l, boolean transposeL, Tensor b) {
         if (l.rows() == 0 || b.cols() == 0) {
             return;
         }
@@ -540,10 +530,8 @@ public final class CudaBackend implements Backend {
 
     /** cusolverDnSsyevd on a copy of s (all eigenpairs, ascending), then the top k reversed into place. */
     @Override
-    public Eigen symmetricEigenTopK(Tensor s, int k) {
-        Shapes.square("symmetricEigenTopK", s);
+    protected Eigen implSymmetricEigenTopK(Tensor s, int k) {
         int d = s.rows();
-        Shapes.rank("symmetricEigenTopK", k, d);
         current();
         long work = temp(s.size());
         long w = temp(d);
@@ -576,8 +564,7 @@ public final class CudaBackend implements Backend {
      * (see {@link ColumnMajor.Gesvd}); a tall a is transposed first and the factors swapped back.
      */
     @Override
-    public Svd svd(Tensor a, int k) {
-        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
+    protected Svd implSvd(Tensor a, int k) {
         current();
         if (a.rows() <= a.cols()) {
             return svdWide(a, k);
@@ -641,31 +628,28 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- element-wise and reductions
 
     @Override
-    public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
-        Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
+    protected void implAddBiasRelu(Tensor a, Tensor bias, boolean relu) {
         current();
         launch(Kernel.ADD_BIAS_RELU, Launch.strided(a.size()), ptr(a), ptr(bias), a.rows(), a.cols(), relu ? 1 : 0);
     }
 
     @Override
-    public void addRowVector(Tensor x, float alpha, Tensor v) {
-        Shapes.require("addRowVector", "v", v, 1, x.cols());
+    protected void implAddRowVector(Tensor x, float alpha, Tensor v) {
         current();
         launch(Kernel.ADD_ROW_VECTOR, Launch.strided(x.size()), ptr(x), alpha, ptr(v), x.rows(), x.cols());
     }
 
     @Override
-    public void columnMeans(Tensor x, Tensor means) {
-        columnSums(x, means, 1f / x.rows(), "columnMeans");
+    protected void implColumnMeans(Tensor x, Tensor means) {
+        columnSums(x, means, 1f / x.rows());
     }
 
     @Override
-    public void columnSums(Tensor x, Tensor sums) {
-        columnSums(x, sums, 1f, "columnSums");
+    protected void implColumnSums(Tensor x, Tensor sums) {
+        columnSums(x, sums, 1f);
     }
 
-    private void columnSums(Tensor x, Tensor sums, float scale, String op) {
-        Shapes.require(op, "result", sums, 1, x.cols());
+    private void columnSums(Tensor x, Tensor sums, float scale) {
         current();
         Launch slices = Launch.columnSums(x.rows(), x.cols());
         long partials = driver.memAllocAsync(8L * slices.gridY() * Math.max(1, x.cols()), stream);
@@ -678,23 +662,20 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void addDiagonal(Tensor a, float value) {
-        Shapes.square("addDiagonal", a);
+    protected void implAddDiagonal(Tensor a, float value) {
         current();
         launch(Kernel.ADD_DIAGONAL, Launch.strided(a.rows()), ptr(a), a.rows(), value);
     }
 
     @Override
-    public double trace(Tensor a) {
-        Shapes.square("trace", a);
+    protected double implTrace(Tensor a) {
         current();
         launch(Kernel.TRACE, Launch.singleBlock(), ptr(a), a.rows(), scalar());
         return readScalar();
     }
 
     @Override
-    public double squaredError(Tensor a, Tensor b) {
-        Shapes.same("squaredError", a, b);
+    protected double implSquaredError(Tensor a, Tensor b) {
         current();
         return reduce(Kernel.SQUARED_ERROR, a.size(), ptr(a), ptr(b), a.size());
     }
@@ -706,12 +687,12 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
+    protected double implErrorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
         return sumPartials(errorGradientPartials(out, target, scale, delta));
     }
 
     @Override
-    public void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
+    protected void implErrorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
         if (!(sum instanceof DeviceSum deviceSum)) {
             throw new IllegalArgumentException("cuda backend got a sum it did not make: " + sum);
         }
@@ -721,8 +702,6 @@ public final class CudaBackend implements Backend {
 
     /** delta = scale (out - target), with the squared differences' partial sums; returns their count. */
     private int errorGradientPartials(Tensor out, Tensor target, float scale, Tensor delta) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
         current();
         return launchPartials(Kernel.ERROR_GRADIENT, out.size(), ptr(out), ptr(target), scale, ptr(delta), out.size());
     }
@@ -734,25 +713,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void reluBackward(Tensor grad, Tensor activation) {
-        Shapes.same("reluBackward", grad, activation);
+    protected void implReluBackward(Tensor grad, Tensor activation) {
         current();
         launch(Kernel.RELU_BACKWARD, Launch.strided(grad.size()), ptr(grad), ptr(activation), grad.size());
     }
 
     @Override
-    public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
-        Shapes.same("reluPenalty", yPrime, preActivation);
-        Shapes.same("reluPenalty", yPrime, z);
+    protected double implReluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
         current();
         return reduce(Kernel.RELU_PENALTY, z.size(), ptr(yPrime), ptr(preActivation), lambda, ptr(z), z.size());
     }
 
     /** topk_rank counts, per row, the entries ranked ahead of the label; the host counts rows per k. */
     @Override
-    public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
+    protected long[] implTopkCorrect(Tensor logits, int[] labels, int[] ks) {
         int rows = logits.rows();
-        TopK.checkLabels(logits, labels);
         if (rows == 0) {
             return new long[ks.length];
         }
@@ -769,9 +744,7 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- SGD
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
-        Shapes.same("sgdUpdate", param, grad);
-        Shapes.same("sgdUpdate", param, velocity);
+    protected void implSgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         current();
         launch(Kernel.SGD_UPDATE, Launch.strided(param.size()), ptr(param), ptr(grad), ptr(velocity), lr, momentum,
                 weightDecay, param.size());

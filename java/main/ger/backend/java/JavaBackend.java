@@ -1,8 +1,7 @@
 package ger.backend.java;
 
-import ger.backend.Backend;
+import ger.backend.CheckedBackend;
 import ger.backend.Eigen;
-import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.TopK;
 import ger.tensor.Matrix;
@@ -27,7 +26,7 @@ import java.util.stream.IntStream;
  * ({@link SymmetricEigen}), Cholesky and the triangular solves row-oriented ({@link Cholesky});
  * element-wise operations run in parallel chunks. Its tensors are host {@link Matrix} objects.
  */
-public final class JavaBackend implements Backend {
+public final class JavaBackend extends CheckedBackend {
 
     @Override
     public String name() {
@@ -100,20 +99,17 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+    protected void implUploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
         copy(src, srcRow, m(dst), dstRow, count);
     }
 
     @Override
-    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
-        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+    protected void implDownloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
         copy(m(src), srcRow, dst, dstRow, count);
     }
 
     @Override
-    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
+    protected void implCopyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
         copy(m(src), srcRow, m(dst), dstRow, count);
     }
 
@@ -123,16 +119,14 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.gather(src, rows, dst);
+    protected void implGatherRows(Tensor src, int[] rows, Tensor dst) {
         for (int i = 0; i < rows.length; i++) {
             copyRows(src, rows[i], dst, i, 1);
         }
     }
 
     @Override
-    public void transpose(Tensor src, Tensor dst) {
-        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+    protected void implTranspose(Tensor src, Tensor dst) {
         Matrix s = m(src);
         Matrix d = m(dst);
         for (int i = 0; i < s.rows(); i++) {
@@ -153,20 +147,17 @@ public final class JavaBackend implements Backend {
     // ---------------------------------------------------------------- BLAS
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        Shapes.gemm(a, transA, b, transB, c);
+    protected void implGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         Gemm.gemm(transA, transB, alpha, m(a), m(b), beta, m(c));
     }
 
     @Override
-    public void gram(Tensor x, float beta, Tensor c) {
-        Shapes.require("gram", "c", c, x.cols(), x.cols());
+    protected void implGram(Tensor x, float beta, Tensor c) {
         Gemm.gram(m(x), beta, m(c));
     }
 
     @Override
-    public void axpy(float alpha, Tensor x, Tensor y) {
-        Shapes.same("axpy", x, y);
+    protected void implAxpy(float alpha, Tensor x, Tensor y) {
         Matrix a = m(x);
         Matrix b = m(y);
         chunked(a.size(), (from, to) -> {
@@ -191,22 +182,17 @@ public final class JavaBackend implements Backend {
     // ---------------------------------------------------------------- factorisations
 
     @Override
-    public void cholesky(Tensor t) {
-        Shapes.square("cholesky", t);
+    protected void implCholesky(Tensor t) {
         Cholesky.factor(m(t));
     }
 
     @Override
-    public void triangularSolve(Tensor lt, boolean transposeL, Tensor bt) {
-        Shapes.square("triangularSolve", lt);
-        Shapes.require("triangularSolve", "b", bt, lt.rows(), bt.cols());
+    protected void implTriangularSolve(Tensor lt, boolean transposeL, Tensor bt) {
         Cholesky.solve(m(lt), transposeL, m(bt));
     }
 
     @Override
-    public Eigen symmetricEigenTopK(Tensor st, int k) {
-        Shapes.square("symmetricEigenTopK", st);
-        Shapes.rank("symmetricEigenTopK", k, st.rows());
+    protected Eigen implSymmetricEigenTopK(Tensor st, int k) {
         SymmetricEigen e = SymmetricEigen.of(Dense.toDouble(m(st)));
         int d = st.rows();
         Matrix vectors = Matrix.zeros(d, k);
@@ -226,9 +212,8 @@ public final class JavaBackend implements Backend {
      * is r x c, r <= c, x x^T = v diag(s^2) v^T, and the other factor is x^T v / s.
      */
     @Override
-    public Svd svd(Tensor at, int k) {
+    protected Svd implSvd(Tensor at, int k) {
         Matrix a = m(at);
-        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
         boolean wide = a.rows() <= a.cols();
         double[][] x = wide ? Dense.toDouble(a) : Dense.transpose(Dense.toDouble(a));
         int r = x.length;
@@ -275,8 +260,7 @@ public final class JavaBackend implements Backend {
     // ---------------------------------------------------------------- element-wise and reductions
 
     @Override
-    public void addBiasRelu(Tensor at, Tensor biasT, boolean relu) {
-        Shapes.require("addBiasRelu", "bias", biasT, 1, at.cols());
+    protected void implAddBiasRelu(Tensor at, Tensor biasT, boolean relu) {
         Matrix a = m(at);
         Matrix bias = m(biasT);
         IntStream.range(0, a.rows()).parallel().forEach(i -> {
@@ -288,8 +272,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void addRowVector(Tensor xt, float alpha, Tensor vt) {
-        Shapes.require("addRowVector", "v", vt, 1, xt.cols());
+    protected void implAddRowVector(Tensor xt, float alpha, Tensor vt) {
         Matrix x = m(xt);
         Matrix v = m(vt);
         IntStream.range(0, x.rows()).parallel().forEach(i -> {
@@ -300,14 +283,13 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void columnMeans(Tensor xt, Tensor means) {
+    protected void implColumnMeans(Tensor xt, Tensor means) {
         columnSums(xt, means);
         scale(means, 1f / xt.rows());
     }
 
     @Override
-    public void columnSums(Tensor xt, Tensor sumsT) {
-        Shapes.require("columnSums", "sums", sumsT, 1, xt.cols());
+    protected void implColumnSums(Tensor xt, Tensor sumsT) {
         Matrix x = m(xt);
         Matrix sums = m(sumsT);
         int cols = x.cols();
@@ -331,8 +313,7 @@ public final class JavaBackend implements Backend {
     private static final int COLUMN_BLOCK = 128;
 
     @Override
-    public void addDiagonal(Tensor at, float value) {
-        Shapes.square("addDiagonal", at);
+    protected void implAddDiagonal(Tensor at, float value) {
         Matrix a = m(at);
         for (int i = 0; i < a.rows(); i++) {
             a.set(i, i, a.get(i, i) + value);
@@ -340,8 +321,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public double trace(Tensor at) {
-        Shapes.square("trace", at);
+    protected double implTrace(Tensor at) {
         Matrix a = m(at);
         double s = 0;
         for (int i = 0; i < a.rows(); i++) {
@@ -351,8 +331,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public double squaredError(Tensor at, Tensor bt) {
-        Shapes.same("squaredError", at, bt);
+    protected double implSquaredError(Tensor at, Tensor bt) {
         Matrix a = m(at);
         Matrix b = m(bt);
         return chunked(a.size(), (from, to) -> {
@@ -379,9 +358,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public double errorGradient(Tensor outT, Tensor targetT, float scale, Tensor deltaT) {
-        Shapes.same("errorGradient", outT, targetT);
-        Shapes.same("errorGradient", outT, deltaT);
+    protected double implErrorGradient(Tensor outT, Tensor targetT, float scale, Tensor deltaT) {
         Matrix out = m(outT);
         Matrix target = m(targetT);
         Matrix delta = m(deltaT);
@@ -397,8 +374,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public void reluBackward(Tensor gradT, Tensor activationT) {
-        Shapes.same("reluBackward", gradT, activationT);
+    protected void implReluBackward(Tensor gradT, Tensor activationT) {
         Matrix grad = m(gradT);
         Matrix act = m(activationT);
         chunked(grad.size(), (from, to) -> {
@@ -412,9 +388,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public double reluPenalty(Tensor yPrimeT, Tensor preActT, float lambda, Tensor zT) {
-        Shapes.same("reluPenalty", yPrimeT, preActT);
-        Shapes.same("reluPenalty", yPrimeT, zT);
+    protected double implReluPenalty(Tensor yPrimeT, Tensor preActT, float lambda, Tensor zT) {
         Matrix yPrime = m(yPrimeT);
         Matrix preAct = m(preActT);
         Matrix z = m(zT);
@@ -468,8 +442,7 @@ public final class JavaBackend implements Backend {
     }
 
     @Override
-    public long[] topkCorrect(Tensor logitsT, int[] labels, int[] ks) {
-        TopK.checkLabels(logitsT, labels);
+    protected long[] implTopkCorrect(Tensor logitsT, int[] labels, int[] ks) {
         Matrix logits = m(logitsT);
         int[] ahead = new int[logits.rows()];
         for (int i = 0; i < logits.rows(); i++) {
@@ -486,9 +459,7 @@ public final class JavaBackend implements Backend {
     // ---------------------------------------------------------------- SGD
 
     @Override
-    public void sgdUpdate(Tensor paramT, Tensor gradT, Tensor velocityT, float lr, float momentum, float weightDecay) {
-        Shapes.same("sgdUpdate", paramT, gradT);
-        Shapes.same("sgdUpdate", paramT, velocityT);
+    protected void implSgdUpdate(Tensor paramT, Tensor gradT, Tensor velocityT, float lr, float momentum, float weightDecay) {
         Matrix param = m(paramT);
         Matrix grad = m(gradT);
         Matrix v = m(velocityT);

@@ -3,6 +3,7 @@ package ger.backend.opencl;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.DeviceTensor;
+import ger.backend.CheckedBackend;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
@@ -55,7 +56,7 @@ import static org.jocl.CL.*;
  *
  * <p>Not thread-safe: one thread drives a backend (kernel arguments are set on shared kernel objects).
  */
-public final class OpenClBackend implements Backend {
+public final class OpenClBackend extends CheckedBackend {
     // SGEMM tiling, passed to sgemm.cl as -D options: a work-group computes a TSM x TSN tile of c,
     // TSK deep per step, with (TSN / WPTN) x (TSM / WPTM) work-items of WPTM x WPTN results each.
     private static final int TSM = 64;
@@ -349,15 +350,13 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void uploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("uploadRows", src, srcRow, dst, dstRow, count);
+    protected void implUploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
         transfer(true, t(dst), dstRow * rowBytes, src.segment().asSlice(srcRow * rowBytes, count * rowBytes));
     }
 
     @Override
-    public void downloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
-        Shapes.rowRanges("downloadRows", src, srcRow, dst, dstRow, count);
+    protected void implDownloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
         transfer(false, t(src), srcRow * rowBytes, dst.segment().asSlice(dstRow * rowBytes, count * rowBytes));
     }
@@ -388,8 +387,7 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        Shapes.rowRanges("copyRows", src, srcRow, dst, dstRow, count);
+    protected void implCopyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
         long rowBytes = (long) src.cols() * Float.BYTES;
         if (count == 0 || rowBytes == 0) {
             return;
@@ -399,8 +397,7 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void gatherRows(Tensor src, int[] rows, Tensor dst) {
-        Shapes.gather(src, rows, dst);
+    protected void implGatherRows(Tensor src, int[] rows, Tensor dst) {
         if (dst.size() == 0) {
             return;
         }
@@ -413,8 +410,7 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void transpose(Tensor src, Tensor dst) {
-        Shapes.require("transpose", "dst", dst, src.cols(), src.rows());
+    protected void implTranspose(Tensor src, Tensor dst) {
         if (src.size() > 0) {
             launch(Kernel.TRANSPOSE, Launch.transpose(src.rows(), src.cols()), src, src.rows(), src.cols(), dst);
         }
@@ -431,7 +427,7 @@ public final class OpenClBackend implements Backend {
     // ---------------------------------------------------------------- BLAS
 
     @Override
-    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+    protected void implGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
         int[] mnk = Shapes.gemm(a, transA, b, transB, c);
         int m = mnk[0];
         int n = mnk[1];
@@ -445,14 +441,12 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void gram(Tensor x, float beta, Tensor c) {
-        Shapes.require("gram", "c", c, x.cols(), x.cols());
+    protected void implGram(Tensor x, float beta, Tensor c) {
         gemm(true, false, 1f, x, x, beta, c);
     }
 
     @Override
-    public void axpy(float alpha, Tensor x, Tensor y) {
-        Shapes.same("axpy", x, y);
+    protected void implAxpy(float alpha, Tensor x, Tensor y) {
         launch(Kernel.AXPY, Launch.strided(x.size()), alpha, x, y, x.size());
     }
 
@@ -464,8 +458,7 @@ public final class OpenClBackend implements Backend {
     // ---------------------------------------------------------------- factorisations, on the host
 
     @Override
-    public void cholesky(Tensor a) {
-        Shapes.square("cholesky", a);
+    protected void implCholesky(Tensor a) {
         try (Matrix m = download(a)) {
             host.cholesky(m);
             write(m, a);
@@ -473,9 +466,7 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void triangularSolve(Tensor l, boolean transposeL, Tensor b) {
-        Shapes.square("triangularSolve", l);
-        Shapes.require("triangularSolve", "b", b, l.rows(), b.cols());
+    protected void implTriangularSolve(Tensor l, boolean transposeL, Tensor b) {
         try (Matrix lh = download(l); Matrix bh = download(b)) {
             host.triangularSolve(lh, transposeL, bh);
             write(bh, b);
@@ -483,17 +474,14 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public Eigen symmetricEigenTopK(Tensor s, int k) {
-        Shapes.square("symmetricEigenTopK", s);
-        Shapes.rank("symmetricEigenTopK", k, s.rows());
+    protected Eigen implSymmetricEigenTopK(Tensor s, int k) {
         try (Matrix sh = download(s); Eigen e = host.symmetricEigenTopK(sh, k)) {
             return new Eigen(e.values(), upload((Matrix) e.vectors()));
         }
     }
 
     @Override
-    public Svd svd(Tensor a, int k) {
-        Shapes.rank("svd", k, Math.min(a.rows(), a.cols()));
+    protected Svd implSvd(Tensor a, int k) {
         try (Matrix ah = download(a); Svd s = host.svd(ah, k)) {
             Tensor u = upload((Matrix) s.u());
             try {
@@ -508,26 +496,22 @@ public final class OpenClBackend implements Backend {
     // ---------------------------------------------------------------- element-wise and reductions
 
     @Override
-    public void addBiasRelu(Tensor a, Tensor bias, boolean relu) {
-        Shapes.require("addBiasRelu", "bias", bias, 1, a.cols());
+    protected void implAddBiasRelu(Tensor a, Tensor bias, boolean relu) {
         launch(Kernel.ADD_BIAS_RELU, Launch.strided(a.size()), a, bias, a.rows(), a.cols(), relu ? 1 : 0);
     }
 
     @Override
-    public void addRowVector(Tensor x, float alpha, Tensor v) {
-        Shapes.require("addRowVector", "v", v, 1, x.cols());
+    protected void implAddRowVector(Tensor x, float alpha, Tensor v) {
         launch(Kernel.ADD_ROW_VECTOR, Launch.strided(x.size()), x, alpha, v, x.rows(), x.cols());
     }
 
     @Override
-    public void columnMeans(Tensor x, Tensor means) {
-        Shapes.require("columnMeans", "means", means, 1, x.cols());
+    protected void implColumnMeans(Tensor x, Tensor means) {
         columnSums(x, means, 1f / x.rows());
     }
 
     @Override
-    public void columnSums(Tensor x, Tensor sums) {
-        Shapes.require("columnSums", "sums", sums, 1, x.cols());
+    protected void implColumnSums(Tensor x, Tensor sums) {
         columnSums(x, sums, 1f);
     }
 
@@ -548,21 +532,18 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public void addDiagonal(Tensor a, float value) {
-        Shapes.square("addDiagonal", a);
+    protected void implAddDiagonal(Tensor a, float value) {
         launch(Kernel.ADD_DIAGONAL, Launch.strided(a.rows()), a, a.rows(), value);
     }
 
     @Override
-    public double trace(Tensor a) {
-        Shapes.square("trace", a);
+    protected double implTrace(Tensor a) {
         launch(Kernel.TRACE, Launch.singleBlock(), a, a.rows(), scalar);
         return readScalar(Kernel.TRACE);
     }
 
     @Override
-    public double squaredError(Tensor a, Tensor b) {
-        Shapes.same("squaredError", a, b);
+    protected double implSquaredError(Tensor a, Tensor b) {
         return reduce(Kernel.SQUARED_ERROR, a.size(), a, b, a.size());
     }
 
@@ -572,29 +553,23 @@ public final class OpenClBackend implements Backend {
     }
 
     @Override
-    public double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
+    protected double implErrorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
         return reduce(Kernel.ERROR_GRADIENT, out.size(), out, target, scale, delta, out.size());
     }
 
     @Override
-    public void reluBackward(Tensor grad, Tensor activation) {
-        Shapes.same("reluBackward", grad, activation);
+    protected void implReluBackward(Tensor grad, Tensor activation) {
         launch(Kernel.RELU_BACKWARD, Launch.strided(grad.size()), grad, activation, grad.size());
     }
 
     @Override
-    public double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
-        Shapes.same("reluPenalty", yPrime, preActivation);
-        Shapes.same("reluPenalty", yPrime, z);
+    protected double implReluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
         return reduce(Kernel.RELU_PENALTY, z.size(), yPrime, preActivation, lambda, z, z.size());
     }
 
     @Override
-    public long[] topkCorrect(Tensor logits, int[] labels, int[] ks) {
+    protected long[] implTopkCorrect(Tensor logits, int[] labels, int[] ks) {
         int rows = logits.rows();
-        TopK.checkLabels(logits, labels);
         if (rows == 0) {
             return new long[ks.length];
         }
@@ -620,9 +595,7 @@ public final class OpenClBackend implements Backend {
     // ---------------------------------------------------------------- SGD
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
-        Shapes.same("sgdUpdate", param, grad);
-        Shapes.same("sgdUpdate", param, velocity);
+    protected void implSgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
         launch(Kernel.SGD_UPDATE, Launch.strided(param.size()), param, grad, velocity, lr, momentum, weightDecay, param.size());
     }
 
