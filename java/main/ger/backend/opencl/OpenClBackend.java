@@ -65,7 +65,7 @@ public final class OpenClBackend extends CheckedBackend {
     private static final int WPTM = 8;
     private static final int WPTN = 8;
     /** Elements each reduction work-item takes at least, before more work-groups are used. */
-    private static final int ITEMS_PER_ITEM = 8;
+    private static final int ELEMENTS_PER_ITEM = 8;
     private static final String SGEMM_SOURCE = "/kernels/opencl/sgemm.cl";
 
     private final JavaBackend host = new JavaBackend();
@@ -270,7 +270,7 @@ public final class OpenClBackend extends CheckedBackend {
      * partials buffer; sum_partials then adds the partials on the device, and the host reads the one double.
      */
     private double reduce(Kernel kernel, long n, Object... leading) {
-        int cap = (int) Math.min(Launch.MAX_PARTIALS, Math.ceilDiv(n, (long) Launch.BLOCK * ITEMS_PER_ITEM));
+        int cap = (int) Math.min(Launch.MAX_PARTIALS, Math.ceilDiv(n, (long) Launch.BLOCK * ELEMENTS_PER_ITEM));
         Launch geometry = Launch.partials(n, cap);
         Object[] args = Arrays.copyOf(leading, leading.length + 1);
         args[leading.length] = partials;
