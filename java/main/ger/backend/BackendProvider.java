@@ -40,14 +40,15 @@ public interface BackendProvider {
     }
 
     /**
-     * @param spec the {@code --backend} value as given, one that {@link #names} accepts
+     * @param spec  the {@code --backend} value as given, one that {@link #names} accepts
+     * @param probe what {@link #probe} found just now (auto has probed already; probing twice costs a
+     *              platform enumeration on OpenCL)
      * @throws GerException naming the spec when it is malformed or the backend cannot open here
      */
-    Backend open(String spec);
+    Backend open(String spec, Probe probe);
 
-    /** Throws, naming the spec, unless the backend can open here. */
-    default void requireAvailable(String spec) {
-        Probe probe = probe();
+    /** Throws, naming the spec, unless the probe found the backend can open here. */
+    static void requireAvailable(String spec, Probe probe) {
         if (!probe.available()) {
             throw new GerException("--backend " + spec + ": " + probe.detail());
         }

@@ -35,7 +35,7 @@ public final class Backends {
         }
         for (BackendProvider provider : PROVIDERS) {
             if (provider.names(s)) {
-                return provider.open(spec);
+                return provider.open(spec, provider.probe());
             }
         }
         // listed from the one always present up to the fastest
@@ -59,7 +59,7 @@ public final class Backends {
                     reasons.addFirst(probe.detail());
                 }
                 notice.accept(new AutoChoice(summary, String.join("; ", reasons)));
-                return provider.open(provider.name());
+                return provider.open(provider.name(), probe);
             }
             passedOver.add("no " + provider.autoWants());
             reasons.add("no " + provider.autoWants() + ": " + (probe.available() ? "only " : "") + probe.detail());

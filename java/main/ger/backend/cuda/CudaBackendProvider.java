@@ -29,10 +29,10 @@ public final class CudaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(String spec) {
+    public Backend open(String spec, Probe probe) {
         String s = spec.trim().toLowerCase();
         int device = s.equals("cuda") ? 0 : parseIndex(spec, s.substring("cuda:".length()));
-        requireAvailable(spec);
+        BackendProvider.requireAvailable(spec, probe);
         return new CudaBackend(device);
     }
 

@@ -38,7 +38,7 @@ public final class JavaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(String spec) {
+    public Backend open(String spec, Probe probe) {
         return new JavaBackend();
     }
 }

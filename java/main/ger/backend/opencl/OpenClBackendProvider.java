@@ -32,8 +32,8 @@ public final class OpenClBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Backend open(String spec) {
-        requireAvailable(spec);
+    public Backend open(String spec, Probe probe) {
+        BackendProvider.requireAvailable(spec, probe);
         return OpenClBackend.open(spec);
     }
 }
