@@ -36,8 +36,8 @@ public final class Shapes {
         }
     }
 
-    /** Checks c = op(a) op(b) shapes and returns {m, n, k}. */
-    public static int[] gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c) {
+    /** Checks c = op(a) op(b) shapes: op(a) m x k, op(b) k x n, c m x n. */
+    public static void gemm(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -47,7 +47,6 @@ public final class Shapes {
                     + ", op(b) " + kb + " x " + n);
         }
         require("gemm", "c", c, m, n);
-        return new int[] {m, n, k};
     }
 
     /** Checks a row copy (op): rows [srcRow, srcRow + count) of src to [dstRow, dstRow + count) of dst, same cols. */

@@ -5,7 +5,6 @@ import ger.backend.CheckedBackend;
 import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
-import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.TopK;
 import ger.backend.cuda.internal.ColumnMajor;
@@ -453,9 +452,9 @@ public final class CudaBackend extends CheckedBackend {
 
     @Override
     protected void implGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mnk = Shapes.gemm(a, transA, b, transB, c);
         current();
-        ColumnMajor.Gemm g = ColumnMajor.Gemm.rowMajor(transA, transB, mnk[0], mnk[1], mnk[2], a.cols(), b.cols());
+        int k = transA ? a.rows() : a.cols(); // c is op(a) op(b), m x n, as CheckedBackend checked
+        ColumnMajor.Gemm g = ColumnMajor.Gemm.rowMajor(transA, transB, c.rows(), c.cols(), k, a.cols(), b.cols());
         if (precision != GemmPrecision.TF32X3) {
             cublas.sgemm(g, alpha, ptr(b), ptr(a), beta, ptr(c)); // swapped: see ColumnMajor.Gemm
             return;

@@ -26,10 +26,7 @@ import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 import org.jocl.cl_program;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -258,7 +255,6 @@ public final class OpenClBackend extends CheckedBackend {
                 () -> clEnqueueNDRangeKernel(queue, k, global.length, null, global, local, 0, null, null));
     }
 
-
     /** A portable kernel with the geometry the CUDA backend launches it with (OpenClBackendConformanceTest.GlueKernels runs CUDA's glue kernels through it). */
     void launch(Kernel kernel, Launch geometry, Object... args) {
         launch(kernel, new long[] {(long) geometry.gridX() * geometry.blockX(), (long) geometry.gridY() * geometry.blockY()},
@@ -428,16 +424,16 @@ public final class OpenClBackend extends CheckedBackend {
 
     @Override
     protected void implGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        int[] mnk = Shapes.gemm(a, transA, b, transB, c);
-        int m = mnk[0];
-        int n = mnk[1];
+        int m = c.rows(); // c is op(a) op(b), m x n, as CheckedBackend checked
+        int n = c.cols();
+        int k = transA ? a.rows() : a.cols();
         if (m == 0 || n == 0) {
             return;
         }
         ClKernel kernel = ClKernel.sgemm(transA, transB);
         long[] local = {TSN / WPTN, TSM / WPTM};
         long[] global = {Math.ceilDiv(n, TSN) * local[0], Math.ceilDiv(m, TSM) * local[1]};
-        launch(kernel, global, local, m, n, mnk[2], alpha, a, b, beta, c);
+        launch(kernel, global, local, m, n, k, alpha, a, b, beta, c);
     }
 
     @Override
