@@ -29,7 +29,7 @@ typedef ulong ger_u64;
 #define GER_LOCAL_Y ((int)get_local_id(1))
 #define GER_GROUP_X ((int)get_group_id(0))
 #define GER_GROUP_Y ((int)get_group_id(1))
-#define GER_GROUP_SIZE_X ((int)get_local_size(0))
+#define GER_GROUP_WIDTH ((int)get_local_size(0))
 #define GER_GROUPS_X ((int)get_num_groups(0))
 #define GER_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
 #define GER_FLOAT_BITS(x) as_uint(x)
@@ -50,7 +50,7 @@ typedef unsigned long long ger_u64;
 #define GER_LOCAL_Y ((int)threadIdx.y)
 #define GER_GROUP_X ((int)blockIdx.x)
 #define GER_GROUP_Y ((int)blockIdx.y)
-#define GER_GROUP_SIZE_X ((int)blockDim.x)
+#define GER_GROUP_WIDTH ((int)blockDim.x)
 #define GER_GROUPS_X ((int)gridDim.x)
 #define GER_BARRIER() __syncthreads()
 #define GER_FLOAT_BITS(x) __float_as_uint(x)
@@ -61,8 +61,8 @@ typedef unsigned long long ger_u64;
 
 // for (i over [0, n) owned by this work-item), striding by the whole grid
 #define GER_GRID_STRIDE(i, n)                                                                        \
-    for (ger_u64 i = (ger_u64)GER_GROUP_X * GER_GROUP_SIZE_X + GER_LOCAL_X; i < (n);                 \
-         i += (ger_u64)GER_GROUPS_X * GER_GROUP_SIZE_X)
+    for (ger_u64 i = (ger_u64)GER_GROUP_X * GER_GROUP_WIDTH + GER_LOCAL_X; i < (n);                 \
+         i += (ger_u64)GER_GROUPS_X * GER_GROUP_WIDTH)
 
 // The sum of v over a 1-D group of GER_BLOCK work-items, a tree through scratch (GER_BLOCK doubles of
 // group memory, declared by the kernel: OpenCL allows group memory at kernel scope only); returned to
