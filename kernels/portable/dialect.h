@@ -59,10 +59,11 @@ typedef unsigned long long ger_u64;
 #define GER_STORE4(v, p, q) (((float4*)(p))[q] = (v))
 #endif
 
-// for (i over [0, n) owned by this work-item), striding by the whole grid
-#define GER_GRID_STRIDE(i, n)                                                                        \
-    for (ger_u64 i = (ger_u64)GER_GROUP_X * GER_GROUP_WIDTH + GER_LOCAL_X; i < (n);                 \
+// for (i over [begin, n) owned by this work-item), striding by the whole grid
+#define GER_GRID_STRIDE_FROM(i, begin, n)                                                            \
+    for (ger_u64 i = (begin) + (ger_u64)GER_GROUP_X * GER_GROUP_WIDTH + GER_LOCAL_X; i < (n);       \
          i += (ger_u64)GER_GROUPS_X * GER_GROUP_WIDTH)
+#define GER_GRID_STRIDE(i, n) GER_GRID_STRIDE_FROM(i, 0, n)
 
 // The sum of v over a 1-D group of GER_BLOCK work-items, a tree through scratch (GER_BLOCK doubles of
 // group memory, declared by the kernel: OpenCL allows group memory at kernel scope only); returned to

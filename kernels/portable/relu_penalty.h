@@ -41,8 +41,7 @@ void relu_penalty(GER_GLOBAL const float* y_prime, GER_GLOBAL const float* pre_a
         out.w = ger_relu_penalty(y.w, a.w, lambda, &acc);
         GER_STORE4(out, z, q);
     }
-    for (ger_u64 i = 4 * vectors + (ger_u64)GER_GROUP_X * GER_GROUP_WIDTH + GER_LOCAL_X; i < n;
-         i += (ger_u64)GER_GROUPS_X * GER_GROUP_WIDTH) {
+    GER_GRID_STRIDE_FROM(i, 4 * vectors, n) {
         z[i] = ger_relu_penalty(y_prime[i], pre_activation[i], lambda, &acc);
     }
     acc = ger_group_sum(acc, scratch);
