@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SingleLayerTest {
     private static final int RANK = 3;
     private static final int PQ_DIM = 2;
-    private final long seed = System.nanoTime();
+    private final long seed = Long.getLong("ger.test.seed", System.nanoTime());
     private final Backend b = new JavaBackend();
     private FcStack model;
     private Matrix calib;
