@@ -3,8 +3,8 @@
 //   scale:         x = alpha x
 //   relu_backward: grad = 0 where activation <= 0
 //   sgd_update:    v = momentum v + grad + weight_decay param; param -= lr v
-// Reference: ger.backend.java.JavaBackend (axpy, scale, reluBackward, sgdUpdate: the same float
-// expressions in the same order). Conformance: BackendConformance's cases of the same names.
+// Reference: ger.backend.java.Elementwise (the same float expressions in the same order);
+// conformance: ger.backend.ElementwiseConformance.
 
 GER_KERNEL void axpy(float alpha, GER_GLOBAL const float* x, GER_GLOBAL float* y, ger_u64 n) {
     GER_GRID_STRIDE(i, n) {

@@ -8,8 +8,9 @@
 //   eigvecs_top_k: dst(i, j) = src(d - 1 - j, i)       src: d x d, row r = eigenvector r of the
 //                  ascending eigenvalues (cuSOLVER's column-major output read row-major),
 //                  dst: d x k, column j = eigenvector of the j-th largest eigenvalue
-// Reference: ger.backend.java.JavaBackend (transpose, gatherRows); copy_block and eigvecs_top_k are
-// the CUDA backend's glue around cuSOLVER, checked on PoCL by OpenClBackendConformanceTest.GlueKernels.
+// Reference: ger.backend.java.Layout (transpose, gatherRows); conformance: ger.backend.LayoutConformance.
+// copy_block and eigvecs_top_k are the CUDA backend's glue around cuSOLVER, checked on PoCL by
+// OpenClBackendConformanceTest.GlueKernels.
 
 #define GER_TILE 32
 #define GER_TILE_ROWS 8

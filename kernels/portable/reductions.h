@@ -6,8 +6,8 @@
 //   squared_norm:   sum a^2                  a: n elements
 //   error_gradient: sum (out - target)^2, and delta = scale (out - target);
 //                   delta may alias out (same index read, then written, by one work-item)
-// Groups of GER_BLOCK work-items. Reference: ger.backend.java.JavaBackend (squaredError,
-// squaredNorm, errorGradient). Conformance: BackendConformance's cases of the same names.
+// Groups of GER_BLOCK work-items. Reference: ger.backend.java.Reductions; conformance:
+// ger.backend.ReductionsConformance.
 
 GER_KERNEL GER_GROUP_SIZE(GER_BLOCK, 1)
 void sum_partials(GER_GLOBAL const double* partials, int count, GER_GLOBAL double* result, int add) {

@@ -6,9 +6,9 @@
 // (z1 when cost1 <= cost0). The objective at the chosen z is summed per group in double into
 // partials[group]; sum_partials (reductions.h) finishes it. Groups of GER_BLOCK work-items.
 // Shapes: y_prime, pre_activation, z: n elements each (n x d matrices, any layout).
-// Float arithmetic in the order of the Java reference (JavaBackend.reluPenalty), without
-// contraction, so the choice between candidates matches it. Conformance: BackendConformance's
-// reluPenalty cases.
+// Float arithmetic in the order of the Java reference, without contraction, so the choice between
+// candidates matches it. Reference: ger.backend.java.ReluPenalty; conformance:
+// ger.backend.ReluPenaltyConformance.
 
 // One element: returns z and adds the objective at it to *acc.
 GER_DEVICE float ger_relu_penalty(float y, float a, float lambda, double* acc) {

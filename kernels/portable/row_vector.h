@@ -11,8 +11,8 @@
 // few columns enough groups to fill a GPU (one group column per 32 columns left 4096 columns at 5% of
 // DRAM bandwidth under ncu); the finish kernel adds the slices in a fixed order, so the result does
 // not vary from run to run.
-// Reference: ger.backend.java.JavaBackend (addBiasRelu, addRowVector, columnSums, columnMeans).
-// Conformance: BackendConformance's cases of the same names.
+// Reference: ger.backend.java.RowVector (addBiasRelu, addRowVector, columnSums, columnMeans);
+// conformance: ger.backend.RowVectorConformance.
 
 #define GER_COLSUM_X 32
 #define GER_COLSUM_Y 8

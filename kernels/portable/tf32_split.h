@@ -3,7 +3,7 @@
 // where tf32 rounds a float to 10 mantissa bits, to nearest with ties away from zero (what PTX
 // cvt.rna.tf32.f32 does), keeping NaN and infinities. Then a b = a_hi b_hi + a_hi b_lo + a_lo b_hi to
 // about fp32 accuracy, each product on TF32 tensor cores (the a_lo b_lo term is below fp32's last bit).
-// Shapes: x, hi, lo: n elements each. Reference: ger.backend.java.Tf32 (the same bit arithmetic).
+// Shapes: x, hi, lo: n elements each. Reference: ger.backend.java.Tf32Split (the same bit arithmetic).
 // The CUDA backend's GEMM uses it; OpenClBackendConformanceTest.GlueKernels checks it on PoCL.
 
 GER_DEVICE float ger_tf32(float x) {

@@ -4,7 +4,7 @@
 // row's 32 counts meet in a tree in group memory.
 // Shapes: logits rows x cols (row-major), labels and above: rows ints; labels already checked to
 // lie in [0, cols).
-// Reference: ger.backend.java.JavaBackend.topkCorrect. Conformance: BackendConformance's topkCorrect cases.
+// Reference: ger.backend.java.Topk; conformance: ger.backend.TopkConformance.
 
 #define GER_ROW_LANES 32
 

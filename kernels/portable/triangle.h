@@ -4,9 +4,10 @@
 //   zero_upper:            a(i, j) = 0 for i < j (cuSOLVER's potrf leaves the other triangle as is)
 //   add_diagonal:          a(i, i) += value
 //   trace:                 result[0] = sum of a(i, i) in double; one group of GER_BLOCK
-// Reference: ger.backend.java.JavaBackend (addDiagonal, trace; gram and cholesky for the other two,
-// the CUDA backend's glue around cuBLAS and cuSOLVER, checked on PoCL by OpenClBackendConformanceTest.GlueKernels).
-// Conformance: BackendConformance's cases of the same names.
+// Reference: ger.backend.java.Triangle (addDiagonal, trace); conformance: ger.backend.TriangleConformance.
+// mirror_upper_to_lower and zero_upper are the CUDA backend's glue around cuBLAS and cuSOLVER (their
+// references ger.backend.java.Gemm's gram and Cholesky's factor), checked on PoCL by
+// OpenClBackendConformanceTest.GlueKernels.
 
 GER_KERNEL void mirror_upper_to_lower(GER_GLOBAL float* a, int d) {
     ger_u64 n = (ger_u64)d * d;

@@ -5,7 +5,10 @@ import ger.tensor.Matrix;
 
 import java.util.stream.IntStream;
 
-/** The Cholesky factorisation and the triangular solves with its factor, in double. */
+/**
+ * The Cholesky factorisation and the triangular solves with its factor, in double.
+ * Conformance: ger.backend.CholeskyConformance.
+ */
 final class Cholesky {
     /** Columns factored per parallel step: the rows below a block are independent of each other. */
     private static final int BLOCK = 32;

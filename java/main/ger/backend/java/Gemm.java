@@ -15,6 +15,7 @@ import java.util.stream.IntStream;
  * each KC-deep slice the slice of op(b) is packed into NR-wide column panels, each block of MC rows of
  * op(a) into MR-tall row panels (the transposes are absorbed by the packing), and an MR x NR register
  * tile of c is accumulated with vector FMAs. Blocks of rows of c run in parallel.
+ * Conformance: ger.backend.GemmConformance.
  */
 final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

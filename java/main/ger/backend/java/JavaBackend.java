@@ -3,26 +3,19 @@ package ger.backend.java;
 import ger.backend.CheckedBackend;
 import ger.backend.Eigen;
 import ger.backend.Svd;
-import ger.backend.TopK;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorSpecies;
-
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.stream.IntStream;
 
 /**
  * The pure-Java reference backend: double accumulation in reductions and factorisations, so each
  * operation is accurate enough to be the reference the other backends are tested against
- * (java/test/ger/backend/BackendConformance.java). The heavy operations are tuned: GEMM and the Gram
- * matrix with the Vector API ({@link Gemm}), the eigendecomposition by tred2/tql2
+ * (java/test/ger/backend/BackendConformance.java). Each family of operations has its reference in a
+ * class named like its device kernels' file in kernels/portable ({@link Elementwise}, {@link Layout},
+ * {@link Reductions}, {@link ReluPenalty}, {@link RowVector}, {@link Topk}, {@link Triangle},
+ * {@link Tf32Split}); this class unwraps the tensors and delegates. The heavy operations are tuned:
+ * GEMM and the Gram matrix with the Vector API ({@link Gemm}), the eigendecomposition by tred2/tql2
  * ({@link SymmetricEigen}), Cholesky and the triangular solves row-oriented ({@link Cholesky});
  * element-wise operations run in parallel chunks. Its tensors are host {@link Matrix} objects.
  */
@@ -51,34 +44,6 @@ public final class JavaBackend extends CheckedBackend {
     /** Singular values below this fraction of the largest have right vectors rebuilt by Gram-Schmidt. */
     private static final double UNRELIABLE = 1e-6;
 
-    /** Elements per parallel chunk of an element-wise operation. */
-    private static final int CHUNK = 1 << 16;
-
-    /** Work on the flat elements [from, to); returns its part of a sum (0 when there is none). */
-    @FunctionalInterface
-    private interface Chunk {
-        double run(long from, long to);
-    }
-
-    /**
-     * Runs body over [0, n) in chunks of CHUNK elements, in parallel, and adds the partial sums in chunk
-     * order, so that a reduction gives the same double whatever the thread count.
-     */
-    private static double chunked(long n, Chunk body) {
-        int chunks = (int) ((n + CHUNK - 1) / CHUNK);
-        if (chunks <= 1) {
-            return body.run(0, n);
-        }
-        double[] partial = new double[chunks];
-        IntStream.range(0, chunks).parallel()
-                .forEach(c -> partial[c] = body.run((long) c * CHUNK, Math.min(n, (long) (c + 1) * CHUNK)));
-        double sum = 0;
-        for (double p : partial) {
-            sum += p;
-        }
-        return sum;
-    }
-
     static Matrix m(Tensor t) {
         if (t instanceof Matrix mat) {
             return mat;
@@ -100,40 +65,27 @@ public final class JavaBackend extends CheckedBackend {
 
     @Override
     protected void implUploadRows(Matrix src, int srcRow, Tensor dst, int dstRow, int count) {
-        copy(src, srcRow, m(dst), dstRow, count);
+        Layout.copyRows(src, srcRow, m(dst), dstRow, count);
     }
 
     @Override
     protected void implDownloadRows(Tensor src, int srcRow, Matrix dst, int dstRow, int count) {
-        copy(m(src), srcRow, dst, dstRow, count);
+        Layout.copyRows(m(src), srcRow, dst, dstRow, count);
     }
 
     @Override
     protected void implCopyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int count) {
-        copy(m(src), srcRow, m(dst), dstRow, count);
-    }
-
-    private static void copy(Matrix src, int srcRow, Matrix dst, int dstRow, int count) {
-        long rowBytes = (long) src.cols() * Float.BYTES;
-        MemorySegment.copy(src.segment(), srcRow * rowBytes, dst.segment(), dstRow * rowBytes, count * rowBytes);
+        Layout.copyRows(m(src), srcRow, m(dst), dstRow, count);
     }
 
     @Override
     protected void implGatherRows(Tensor src, int[] rows, Tensor dst) {
-        for (int i = 0; i < rows.length; i++) {
-            copyRows(src, rows[i], dst, i, 1);
-        }
+        Layout.gatherRows(m(src), rows, m(dst));
     }
 
     @Override
     protected void implTranspose(Tensor src, Tensor dst) {
-        Matrix s = m(src);
-        Matrix d = m(dst);
-        for (int i = 0; i < s.rows(); i++) {
-            for (int j = 0; j < s.cols(); j++) {
-                d.set(j, i, s.get(i, j));
-            }
-        }
+        Layout.transpose(m(src), m(dst));
     }
 
     @Override
@@ -158,25 +110,12 @@ public final class JavaBackend extends CheckedBackend {
 
     @Override
     protected void implAxpy(float alpha, Tensor x, Tensor y) {
-        Matrix a = m(x);
-        Matrix b = m(y);
-        chunked(a.size(), (from, to) -> {
-            for (long i = from; i < to; i++) {
-                b.setFlat(i, alpha * a.getFlat(i) + b.getFlat(i));
-            }
-            return 0;
-        });
+        Elementwise.axpy(alpha, m(x), m(y));
     }
 
     @Override
     public void scale(Tensor x, float alpha) {
-        Matrix a = m(x);
-        chunked(a.size(), (from, to) -> {
-            for (long i = from; i < to; i++) {
-                a.setFlat(i, alpha * a.getFlat(i));
-            }
-            return 0;
-        });
+        Elementwise.scale(m(x), alpha);
     }
 
     // ---------------------------------------------------------------- factorisations
@@ -261,217 +200,69 @@ public final class JavaBackend extends CheckedBackend {
 
     @Override
     protected void implAddBiasRelu(Tensor at, Tensor biasT, boolean relu) {
-        Matrix a = m(at);
-        Matrix bias = m(biasT);
-        IntStream.range(0, a.rows()).parallel().forEach(i -> {
-            for (int j = 0; j < a.cols(); j++) {
-                float v = a.get(i, j) + bias.get(0, j);
-                a.set(i, j, relu ? Math.max(0f, v) : v);
-            }
-        });
+        RowVector.addBiasRelu(m(at), m(biasT), relu);
     }
 
     @Override
     protected void implAddRowVector(Tensor xt, float alpha, Tensor vt) {
-        Matrix x = m(xt);
-        Matrix v = m(vt);
-        IntStream.range(0, x.rows()).parallel().forEach(i -> {
-            for (int j = 0; j < x.cols(); j++) {
-                x.set(i, j, x.get(i, j) + alpha * v.get(0, j));
-            }
-        });
+        RowVector.addRowVector(m(xt), alpha, m(vt));
     }
 
     @Override
     protected void implColumnMeans(Tensor xt, Tensor means) {
-        columnSums(xt, means);
-        scale(means, 1f / xt.rows());
+        RowVector.columnMeans(m(xt), m(means));
     }
 
     @Override
     protected void implColumnSums(Tensor xt, Tensor sumsT) {
-        Matrix x = m(xt);
-        Matrix sums = m(sumsT);
-        int cols = x.cols();
-        // in parallel over blocks of columns; each column is still summed over the rows in order
-        IntStream.range(0, (cols + COLUMN_BLOCK - 1) / COLUMN_BLOCK).parallel().forEach(blk -> {
-            int from = blk * COLUMN_BLOCK;
-            int to = Math.min(cols, from + COLUMN_BLOCK);
-            double[] acc = new double[to - from];
-            for (int i = 0; i < x.rows(); i++) {
-                for (int j = from; j < to; j++) {
-                    acc[j - from] += x.get(i, j);
-                }
-            }
-            for (int j = from; j < to; j++) {
-                sums.set(0, j, (float) acc[j - from]);
-            }
-        });
+        RowVector.columnSums(m(xt), m(sumsT));
     }
-
-    /** Columns per parallel task of {@link #columnSums}. */
-    private static final int COLUMN_BLOCK = 128;
 
     @Override
     protected void implAddDiagonal(Tensor at, float value) {
-        Matrix a = m(at);
-        for (int i = 0; i < a.rows(); i++) {
-            a.set(i, i, a.get(i, i) + value);
-        }
+        Triangle.addDiagonal(m(at), value);
     }
 
     @Override
     protected double implTrace(Tensor at) {
-        Matrix a = m(at);
-        double s = 0;
-        for (int i = 0; i < a.rows(); i++) {
-            s += a.get(i, i);
-        }
-        return s;
+        return Triangle.trace(m(at));
     }
 
     @Override
     protected double implSquaredError(Tensor at, Tensor bt) {
-        Matrix a = m(at);
-        Matrix b = m(bt);
-        return chunked(a.size(), (from, to) -> {
-            double s = 0;
-            for (long i = from; i < to; i++) {
-                double d = (double) a.getFlat(i) - b.getFlat(i);
-                s += d * d;
-            }
-            return s;
-        });
+        return Reductions.squaredError(m(at), m(bt));
     }
 
     @Override
     public double squaredNorm(Tensor at) {
-        Matrix a = m(at);
-        return chunked(a.size(), (from, to) -> {
-            double s = 0;
-            for (long i = from; i < to; i++) {
-                double v = a.getFlat(i);
-                s += v * v;
-            }
-            return s;
-        });
+        return Reductions.squaredNorm(m(at));
     }
 
     @Override
     protected double implErrorGradient(Tensor outT, Tensor targetT, float scale, Tensor deltaT) {
-        Matrix out = m(outT);
-        Matrix target = m(targetT);
-        Matrix delta = m(deltaT);
-        return chunked(out.size(), (from, to) -> {
-            double s = 0;
-            for (long i = from; i < to; i++) {
-                float d = out.getFlat(i) - target.getFlat(i);
-                s += (double) d * d;
-                delta.setFlat(i, scale * d);
-            }
-            return s;
-        });
+        return Reductions.errorGradient(m(outT), m(targetT), scale, m(deltaT));
     }
 
     @Override
     protected void implReluBackward(Tensor gradT, Tensor activationT) {
-        Matrix grad = m(gradT);
-        Matrix act = m(activationT);
-        chunked(grad.size(), (from, to) -> {
-            for (long i = from; i < to; i++) {
-                if (act.getFlat(i) <= 0f) {
-                    grad.setFlat(i, 0f);
-                }
-            }
-            return 0;
-        });
+        Elementwise.reluBackward(m(gradT), m(activationT));
     }
 
     @Override
     protected double implReluPenalty(Tensor yPrimeT, Tensor preActT, float lambda, Tensor zT) {
-        Matrix yPrime = m(yPrimeT);
-        Matrix preAct = m(preActT);
-        Matrix z = m(zT);
-        return chunked(z.size(), (from, to) -> reluPenalty(yPrime.segment(), preAct.segment(), lambda, z.segment(), from, to));
-    }
-
-    private static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> DOUBLES = VectorSpecies.of(double.class, VectorShape.forBitSize(FLOATS.vectorBitSize()));
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
-
-    /**
-     * Step II on the flat elements [from, to), a vector of them at a time: the same float operations
-     * in the same order as the scalar tail (so z is the same whatever the split); the objective is
-     * summed in double, lane by lane, then across lanes.
-     */
-    private static double reluPenalty(MemorySegment yPrime, MemorySegment preAct, float lambda, MemorySegment z,
-                                      long from, long to) {
-        DoubleVector sum = DoubleVector.zero(DOUBLES);
-        long i = from;
-        for (long end = to - FLOATS.length(); i <= end; i += FLOATS.length()) {
-            long off = i * Float.BYTES;
-            FloatVector y = FloatVector.fromMemorySegment(FLOATS, yPrime, off, ORDER);
-            FloatVector t = FloatVector.fromMemorySegment(FLOATS, preAct, off, ORDER).max(0f);
-            FloatVector z0 = y.min(0f);
-            FloatVector d0 = z0.sub(y);
-            FloatVector cost0 = t.mul(t).add(d0.mul(lambda).mul(d0));
-            FloatVector z1 = y.mul(lambda).add(t).div(1 + lambda).max(0f);
-            FloatVector e1 = t.sub(z1);
-            FloatVector d1 = z1.sub(y);
-            FloatVector cost1 = e1.mul(e1).add(d1.mul(lambda).mul(d1));
-            VectorMask<Float> positive = cost1.compare(VectorOperators.LE, cost0);
-            z0.blend(z1, positive).intoMemorySegment(z, off, ORDER);
-            FloatVector cost = cost0.blend(cost1, positive);
-            sum = sum.add(cost.convertShape(VectorOperators.F2D, DOUBLES, 0))
-                    .add(cost.convertShape(VectorOperators.F2D, DOUBLES, 1));
-        }
-        double objective = sum.reduceLanes(VectorOperators.ADD);
-        for (; i < to; i++) {
-            long off = i * Float.BYTES;
-            float y = yPrime.get(Matrix.FLOAT, off);
-            float t = Math.max(0f, preAct.get(Matrix.FLOAT, off));
-            float z0 = Math.min(0f, y);
-            float cost0 = t * t + lambda * (z0 - y) * (z0 - y);
-            float z1 = Math.max(0f, (lambda * y + t) / (1 + lambda));
-            float cost1 = (t - z1) * (t - z1) + lambda * (z1 - y) * (z1 - y);
-            boolean positive = cost1 <= cost0;
-            z.set(Matrix.FLOAT, off, positive ? z1 : z0);
-            objective += positive ? cost1 : cost0;
-        }
-        return objective;
+        return ReluPenalty.reluPenalty(m(yPrimeT), m(preActT), lambda, m(zT));
     }
 
     @Override
     protected long[] implTopkCorrect(Tensor logitsT, int[] labels, int[] ks) {
-        Matrix logits = m(logitsT);
-        int[] ahead = new int[logits.rows()];
-        for (int i = 0; i < logits.rows(); i++) {
-            float target = logits.get(i, labels[i]);
-            for (int j = 0; j < logits.cols(); j++) {
-                if (j != labels[i] && logits.get(i, j) >= target) {
-                    ahead[i]++;
-                }
-            }
-        }
-        return TopK.correct(ahead, ks);
+        return Topk.topkCorrect(m(logitsT), labels, ks);
     }
 
     // ---------------------------------------------------------------- SGD
 
     @Override
     protected void implSgdUpdate(Tensor paramT, Tensor gradT, Tensor velocityT, float lr, float momentum, float weightDecay) {
-        Matrix param = m(paramT);
-        Matrix grad = m(gradT);
-        Matrix v = m(velocityT);
-        chunked(param.size(), (from, to) -> {
-            for (long i = from; i < to; i++) {
-                float w = param.getFlat(i);
-                float vi = momentum * v.getFlat(i) + grad.getFlat(i) + weightDecay * w;
-                v.setFlat(i, vi);
-                param.setFlat(i, w - lr * vi);
-            }
-            return 0;
-        });
+        Elementwise.sgdUpdate(m(paramT), m(gradT), m(velocityT), lr, momentum, weightDecay);
     }
 
     @Override

@@ -9,6 +9,8 @@ import java.util.stream.IntStream;
  *
  * <p>JAMA's loops are rewritten on u = v^T (v the matrix of eigenvectors as columns): every inner loop
  * then runs along a row, so it is contiguous (and vectorisable), and rows of u are the eigenvectors.
+ *
+ * <p>Conformance: ger.backend.SymmetricEigenConformance; SymmetricEigenTest checks it directly.
  */
 record SymmetricEigen(double[] values, double[][] vectors) {
     /** Below this many rows a parallel update costs more than it saves. */

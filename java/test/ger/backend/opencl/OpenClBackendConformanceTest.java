@@ -2,7 +2,7 @@ package ger.backend.opencl;
 
 import ger.backend.Backend;
 import ger.backend.BackendConformance;
-import ger.backend.java.Tf32;
+import ger.backend.java.Tf32Split;
 import ger.backend.kernel.Kernel;
 import ger.backend.kernel.Launch;
 import ger.tensor.Matrix;
@@ -132,8 +132,8 @@ class OpenClBackendConformanceTest extends BackendConformance {
                 Matrix l = backend.download(lo);
                 for (int i = 0; i < n; i++) {
                     float v = x.getFlat(i);
-                    assertEquals(Float.floatToIntBits(Tf32.round(v)), Float.floatToIntBits(h.getFlat(i)), tag("tf32_split hi of " + v));
-                    assertEquals(Float.floatToIntBits(Tf32.low(v)), Float.floatToIntBits(l.getFlat(i)), tag("tf32_split lo of " + v));
+                    assertEquals(Float.floatToIntBits(Tf32Split.round(v)), Float.floatToIntBits(h.getFlat(i)), tag("tf32_split hi of " + v));
+                    assertEquals(Float.floatToIntBits(Tf32Split.low(v)), Float.floatToIntBits(l.getFlat(i)), tag("tf32_split lo of " + v));
                 }
             }
         }

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its error stays within a small factor of a plain fp32 GEMM's, on odd shapes, while plain TF32's is
  * hundreds of times larger.
  */
-class Tf32Test {
+class Tf32SplitTest {
     @Test
     void roundingKeepsTenMantissaBitsToNearestTiesAway() {
         long seed = System.nanoTime();
@@ -23,7 +23,7 @@ class Tf32Test {
             if (!(Math.abs(x) < 1e38f)) {
                 continue; // infinities are checked below; near float's maximum the rounding may overflow
             }
-            float t = Tf32.round(x);
+            float t = Tf32Split.round(x);
             assertEquals(0, Float.floatToRawIntBits(t) & 0x1fff, "seed " + seed + ": " + x);
             // Brute force: the nearest of the two TF32 neighbours, the larger magnitude on a tie.
             int bits = Float.floatToRawIntBits(x);
@@ -33,14 +33,14 @@ class Tf32Test {
             double dUp = Math.abs((double) up - x);
             assertEquals(dUp <= dDown ? up : down, t, "seed " + seed + ": " + x);
             if (Math.abs(x) > 1e-30f) { // the remainder of a value near underflow is subnormal: fewer bits
-                float lo = Tf32.low(x);
+                float lo = Tf32Split.low(x);
                 assertTrue(Math.abs((double) x - t - lo) <= Math.abs(x) * 0x1p-21, "seed " + seed + ": " + x);
             }
         }
-        assertEquals(Float.POSITIVE_INFINITY, Tf32.round(Float.POSITIVE_INFINITY));
-        assertTrue(Float.isNaN(Tf32.round(Float.NaN)));
-        assertEquals(1f + 0x1p-10f, Tf32.round(1f + 0x1p-11f), "a tie rounds away from zero");
-        assertEquals(-(1f + 0x1p-10f), Tf32.round(-(1f + 0x1p-11f)), "a tie rounds away from zero");
+        assertEquals(Float.POSITIVE_INFINITY, Tf32Split.round(Float.POSITIVE_INFINITY));
+        assertTrue(Float.isNaN(Tf32Split.round(Float.NaN)));
+        assertEquals(1f + 0x1p-10f, Tf32Split.round(1f + 0x1p-11f), "a tie rounds away from zero");
+        assertEquals(-(1f + 0x1p-10f), Tf32Split.round(-(1f + 0x1p-11f)), "a tie rounds away from zero");
     }
 
     private enum Form { FP32, TF32, TF32X3 }
@@ -67,7 +67,7 @@ class Tf32Test {
     private static float[] map(float[] x, boolean hi) {
         float[] y = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            y[i] = hi ? Tf32.round(x[i]) : Tf32.low(x[i]);
+            y[i] = hi ? Tf32Split.round(x[i]) : Tf32Split.low(x[i]);
         }
         return y;
     }

@@ -2,13 +2,15 @@ package ger.backend.java;
 
 /**
  * TF32, the tensor cores' input format (fp32's 8 exponent bits, 10 of its 23 mantissa bits), and the
- * 3xTF32 split that recovers fp32 accuracy from it: the reference of kernels/portable/tf32_split.h.
+ * 3xTF32 split that recovers fp32 accuracy from it: round and low.
+ * Kernel: kernels/portable/tf32_split.h. Checked by Tf32SplitTest, and the kernel against it on PoCL
+ * by OpenClBackendConformanceTest.GlueKernels.
  */
-public final class Tf32 {
+public final class Tf32Split {
     /** The 13 mantissa bits TF32 drops. */
     private static final int DROPPED = 13;
 
-    private Tf32() {
+    private Tf32Split() {
     }
 
     /** x rounded to TF32: to nearest, ties away from zero (PTX cvt.rna.tf32.f32); NaN and infinities kept. */
