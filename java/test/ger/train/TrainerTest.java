@@ -2,6 +2,7 @@ package ger.train;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.Conformance;
 import ger.backend.java.JavaBackend;
 import ger.eval.Evaluation;
 import ger.eval.Evaluator;
@@ -122,16 +123,6 @@ class TrainerTest {
         return loss / x.length;
     }
 
-    private static double[][] toArray(Matrix m) {
-        double[][] a = new double[m.rows()][m.cols()];
-        for (int i = 0; i < m.rows(); i++) {
-            for (int j = 0; j < m.cols(); j++) {
-                a[i][j] = m.get(i, j);
-            }
-        }
-        return a;
-    }
-
     @Test
     void gradientsMatchFiniteDifferences() {
         long seed = System.nanoTime();
@@ -154,10 +145,10 @@ class TrainerTest {
             double[][][] w = new double[m][][];
             double[][] bias = new double[m][];
             for (int l = 0; l < m; l++) {
-                w[l] = toArray(b.download(net.w[l]));
-                bias[l] = toArray(b.download(net.bias[l]))[0];
+                w[l] = Conformance.d(b.download(net.w[l]));
+                bias[l] = Conformance.d(b.download(net.bias[l]))[0];
             }
-            double[][] xd = toArray(x);
+            double[][] xd = Conformance.d(x);
             String where = "seed " + seed;
             assertEquals(referenceLoss(w, bias, xd, labels), step.loss(), 1e-5, where);
             double h = 1e-6;

@@ -2,7 +2,6 @@ package ger.backend.cuda;
 
 import ger.backend.Backend;
 import ger.backend.BackendConformance;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,14 +29,7 @@ class CudaBackendConformanceTest extends BackendConformance {
     }
 
     @Override
-    protected Backend backend() {
+    public Backend backend() {
         return backend;
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
     }
 }

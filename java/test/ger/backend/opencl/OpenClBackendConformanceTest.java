@@ -7,8 +7,6 @@ import ger.backend.kernel.Kernel;
 import ger.backend.kernel.Launch;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -23,21 +21,12 @@ class OpenClBackendConformanceTest extends BackendConformance {
 
     @BeforeAll
     void open() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
-        Assumptions.assumeTrue(probe.available(), probe.detail());
-        backend = new OpenClBackend();
+        backend = DefaultDevice.openOrSkip();
     }
 
     @Override
-    protected Backend backend() {
+    public Backend backend() {
         return backend;
-    }
-
-    @AfterAll
-    void close() {
-        if (backend != null) {
-            backend.close();
-        }
     }
 
     /**

@@ -3,7 +3,6 @@ package ger.backend.opencl;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,9 +22,7 @@ class OpenClSgemmTest {
 
     @BeforeAll
     void open() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
-        Assumptions.assumeTrue(probe.available(), probe.detail());
-        backend = new OpenClBackend();
+        backend = DefaultDevice.openOrSkip();
     }
 
     @AfterAll
