@@ -166,8 +166,7 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final double errorGradient(Tensor out, Tensor target, float scale, Tensor delta) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
+        Shapes.same("errorGradient", out, target, delta);
         return implErrorGradient(out, target, scale, delta);
     }
 
@@ -175,8 +174,7 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final void errorGradient(Tensor out, Tensor target, float scale, Tensor delta, Sum sum) {
-        Shapes.same("errorGradient", out, target);
-        Shapes.same("errorGradient", out, delta);
+        Shapes.same("errorGradient", out, target, delta);
         implErrorGradient(out, target, scale, delta, sum);
     }
 
@@ -195,8 +193,7 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final double reluPenalty(Tensor yPrime, Tensor preActivation, float lambda, Tensor z) {
-        Shapes.same("reluPenalty", yPrime, preActivation);
-        Shapes.same("reluPenalty", yPrime, z);
+        Shapes.same("reluPenalty", yPrime, preActivation, z);
         return implReluPenalty(yPrime, preActivation, lambda, z);
     }
 
@@ -212,8 +209,7 @@ public abstract class CheckedBackend implements Backend {
 
     @Override
     public final void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay) {
-        Shapes.same("sgdUpdate", param, grad);
-        Shapes.same("sgdUpdate", param, velocity);
+        Shapes.same("sgdUpdate", param, grad, velocity);
         implSgdUpdate(param, grad, velocity, lr, momentum, weightDecay);
     }
 

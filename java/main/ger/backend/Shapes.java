@@ -15,10 +15,12 @@ public final class Shapes {
         }
     }
 
-    /** Fails unless a and b have the same shape. */
-    public static void same(String op, Tensor a, Tensor b) {
-        if (a.rows() != b.rows() || a.cols() != b.cols()) {
-            throw new IllegalArgumentException(op + ": shapes differ, " + a.shape() + " vs " + b.shape());
+    /** Fails unless every one of others has the shape of a. */
+    public static void same(String op, Tensor a, Tensor... others) {
+        for (Tensor b : others) {
+            if (a.rows() != b.rows() || a.cols() != b.cols()) {
+                throw new IllegalArgumentException(op + ": shapes differ, " + a.shape() + " vs " + b.shape());
+            }
         }
     }
 

@@ -29,6 +29,25 @@ public final class Conformance {
         }
     }
 
+    /** A block of rows to copy, drawn to fit: count rows from srcRow of the source to dstRow of the destination. */
+    public record RowBlock(int count, int srcRow, int dstRow) {
+        public static RowBlock draw(Draw r, int srcRows, int dstRows) {
+            int count = r.between(1, Math.min(20, Math.min(srcRows, dstRows)));
+            return new RowBlock(count, r.between(0, srcRows - count), r.between(0, dstRows - count));
+        }
+
+        /** dst with the block's rows of src copied in. */
+        public double[][] copied(double[][] src, double[][] dst) {
+            double[][] out = dst.clone();
+            System.arraycopy(src, srcRow, out, dstRow, count);
+            return out;
+        }
+
+        public String tag(String op) {
+            return op + " " + srcRow + "+" + count + " -> " + dstRow;
+        }
+    }
+
     /** m in double, as an array of its rows. */
     public static double[][] d(Matrix m) {
         double[][] x = new double[m.rows()][m.cols()];

@@ -1,6 +1,7 @@
 package ger.backend;
 
 import ger.backend.Conformance.Draw;
+import ger.backend.Conformance.RowBlock;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -25,16 +26,10 @@ public interface LayoutConformance extends ConformanceFixture {
         Draw r = Draw.fresh();
         Matrix src = gaussian(r, 37, 23);
         Matrix dst = gaussian(r, 29, 23);
-        int count = r.between(1, 20);
-        int srcRow = r.between(0, 37 - count);
-        int dstRow = r.between(0, 29 - count);
+        RowBlock block = RowBlock.draw(r, 37, 29);
         Tensor dstT = up(dst);
-        backend().copyRows(up(src), srcRow, dstT, dstRow, count);
-        double[][] expected = d(dst);
-        for (int i = 0; i < count; i++) {
-            expected[dstRow + i] = d(src)[srcRow + i];
-        }
-        assertClose(expected, down(dstT), 0, r.tag("copyRows " + srcRow + "+" + count + " -> " + dstRow));
+        backend().copyRows(up(src), block.srcRow(), dstT, block.dstRow(), block.count());
+        assertClose(block.copied(d(src), d(dst)), down(dstT), 0, r.tag(block.tag("copyRows")));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package ger.backend;
 
 import ger.backend.Conformance.Draw;
+import ger.backend.Conformance.RowBlock;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -40,16 +41,13 @@ public interface TransferConformance extends ConformanceFixture {
         Draw r = Draw.fresh();
         Matrix host = gaussian(r, 37, 23);
         Matrix other = gaussian(r, 29, 23);
-        int count = r.between(1, 20);
-        int srcRow = r.between(0, 37 - count);
-        int dstRow = r.between(0, 29 - count);
+        RowBlock block = RowBlock.draw(r, 37, 29);
+        int count = block.count();
+        int srcRow = block.srcRow();
+        int dstRow = block.dstRow();
         Tensor dstT = up(other);
         backend().uploadRows(host, srcRow, dstT, dstRow, count);
-        double[][] expected = d(other);
-        for (int i = 0; i < count; i++) {
-            expected[dstRow + i] = d(host)[srcRow + i];
-        }
-        assertClose(expected, down(dstT), 0, r.tag("uploadRows " + srcRow + "+" + count + " -> " + dstRow));
+        assertClose(block.copied(d(host), d(other)), down(dstT), 0, r.tag(block.tag("uploadRows")));
 
         Matrix back = gaussian(r, 37, 23);
         double[][] expectedBack = d(back);

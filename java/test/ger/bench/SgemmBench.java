@@ -1,7 +1,8 @@
-package ger.backend.opencl;
+package ger.bench;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.backend.opencl.OpenClBackend;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 
