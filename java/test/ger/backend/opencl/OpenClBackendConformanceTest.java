@@ -23,7 +23,7 @@ class OpenClBackendConformanceTest extends BackendConformance {
 
     @BeforeAll
     void open() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
+        var probe = OpenClBackend.probe();
         Assumptions.assumeTrue(probe.available(), probe.detail());
         backend = new OpenClBackend();
     }

@@ -23,7 +23,7 @@ class OpenClSgemmTest {
 
     @BeforeAll
     void open() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
+        var probe = OpenClBackend.probe();
         Assumptions.assumeTrue(probe.available(), probe.detail());
         backend = new OpenClBackend();
     }
