@@ -1,6 +1,7 @@
 package ger.cli;
 
 import ger.GerException;
+import ger.backend.BackendProvider;
 import ger.backend.cuda.CudaBackend;
 import ger.backend.opencl.OpenClBackend;
 import ger.io.ModelFiles;
@@ -25,9 +26,9 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (devices) {
-            CudaBackend.Probe cuda = CudaBackend.probe();
+            BackendProvider.Probe cuda = CudaBackend.probe();
             System.out.println("cuda: " + (cuda.available() ? cuda.detail() : "not available (" + cuda.detail() + ")"));
-            OpenClBackend.Probe opencl = OpenClBackend.probe();
+            BackendProvider.Probe opencl = OpenClBackend.probe();
             System.out.println("opencl: " + (opencl.available() ? "default " + opencl.detail() : "not available (" + opencl.detail() + ")"));
             if (opencl.available()) {
                 OpenClBackend.listDevices().forEach(d -> System.out.println("  " + d));

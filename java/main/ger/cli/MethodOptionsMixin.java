@@ -1,6 +1,5 @@
 package ger.cli;
 
-import ger.GerException;
 import ger.method.Options;
 import picocli.CommandLine.Option;
 
@@ -57,34 +56,15 @@ final class MethodOptionsMixin {
     String streamRows;
 
     private double lr() {
-        if (lr.equalsIgnoreCase("auto")) {
-            return Options.FIND_LR;
-        }
-        try {
-            double rate = Double.parseDouble(lr);
-            if (rate > 0 && Double.isFinite(rate)) {
-                return rate;
-            }
-        } catch (NumberFormatException e) {
-            // the message below
-        }
-        throw new GerException("--lr takes auto or a positive number, got '" + lr + "'");
+        return lr.equalsIgnoreCase("auto") ? Options.FIND_LR
+                : OptionValues.parse("--lr", lr, Double::parseDouble, rate -> rate > 0 && Double.isFinite(rate),
+                        "auto or a positive number");
     }
 
     private int streamRows() {
-        if (streamRows.equalsIgnoreCase("auto")) {
-            return Options.STREAM_AUTO;
-        }
-        try {
-            int rows = Integer.parseInt(streamRows);
-            if (rows >= 0) {
-                return rows;
-            }
-        } catch (NumberFormatException e) {
-            // the message below
-        }
-        throw new GerException("--stream-rows takes auto, 0 (all rows on the device) or a number of rows, got '"
-                + streamRows + "'");
+        return streamRows.equalsIgnoreCase("auto") ? Options.STREAM_AUTO
+                : OptionValues.parse("--stream-rows", streamRows, Integer::parseInt, rows -> rows >= 0,
+                        "auto, 0 (all rows on the device) or a number of rows");
     }
 
     Options toOptions() {

@@ -35,8 +35,8 @@ final class RankMixin {
             description = "layers that keep their original weights: neither compressed, refit nor trained")
     List<String> keep;
 
-    /** The kept layers' indices. */
-    Set<Integer> kept(FcStack model) {
+    /** The indices of the layers a --keep list names (none without one). */
+    static Set<Integer> kept(List<String> keep, FcStack model) {
         return keep == null ? Set.of()
                 : keep.stream().map(l -> LayerRanks.layerIndex(l.strip(), model, "--keep")).collect(Collectors.toSet());
     }
@@ -46,7 +46,7 @@ final class RankMixin {
      * replaces --rank and --ranks.
      */
     Job job(MethodName m, FcStack model, Long budget) {
-        Set<Integer> kept = kept(model);
+        Set<Integer> kept = kept(keep, model);
         if (!m.isLowRank() && (rank != null || ranks != null || budget != null)) {
             throw new GerException("--rank, --ranks, --rate and --params choose ranks, for lrd, as, ger-ic and ger; "
                     + (m == MethodName.PQ ? "pq's knob is --pq-dim" : "bin has no knob"));

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,8 +163,7 @@ final class SweepCommand implements Callable<Integer> {
         }
 
         Grid grid(FcStack model) {
-            Set<Integer> kept = keep == null ? Set.of()
-                    : keep.stream().map(l -> LayerRanks.layerIndex(l.strip(), model, "--keep")).collect(Collectors.toSet());
+            Set<Integer> kept = RankMixin.kept(keep, model);
             List<Integer> uniform = new ArrayList<>();
             List<LayerRanks> perLayer = new ArrayList<>();
             for (String value : ranks) {
@@ -186,20 +186,8 @@ final class SweepCommand implements Callable<Integer> {
         }
 
         private static List<Integer> positiveInts(String list, String option) {
-            List<Integer> values = new ArrayList<>();
-            for (String v : list.split(",")) {
-                try {
-                    int k = Integer.parseInt(v.strip());
-                    if (k >= 1) {
-                        values.add(k);
-                        continue;
-                    }
-                } catch (NumberFormatException e) {
-                    // the message below
-                }
-                throw new GerException(option + " takes ranks >= 1 (or LAYER:K points), got '" + v.strip() + "'");
-            }
-            return values;
+            return Arrays.stream(list.split(",")).map(v -> OptionValues.parse(option, v.strip(), Integer::parseInt,
+                    k -> k >= 1, "ranks >= 1 (or LAYER:K points)")).toList();
         }
     }
 }

@@ -22,7 +22,7 @@ import java.util.Random;
  */
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = "-Xmx2g")
 public class GemmBenchmark extends SampledBenchmark {
     @Param({"1024"})
     public int n;

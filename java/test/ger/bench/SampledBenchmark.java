@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the JMH benchmarks here share: every call is sampled, in ms (the best call is what a shared
- * machine can show), and their mains report each benchmark's best and median call. JMH reads these
- * annotations from the superclass; each benchmark keeps its own warm-up, measurement and fork.
+ * machine can show), their forks get the JVM flags the code needs, and their mains report each
+ * benchmark's best and median call. JMH reads these annotations from the superclass; each benchmark
+ * keeps its own warm-up, measurement and fork (its heap).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -33,7 +34,8 @@ public abstract class SampledBenchmark {
 
     /** Runs the benchmarks of one class, each parameter over the values given (the annotation's where none). */
     static List<Sample> run(Class<? extends SampledBenchmark> benchmarks, Map<String, String[]> params) throws RunnerException {
-        ChainedOptionsBuilder options = new OptionsBuilder().include(benchmarks.getSimpleName());
+        ChainedOptionsBuilder options = new OptionsBuilder().include(benchmarks.getSimpleName())
+                .jvmArgsPrepend("--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector");
         params.forEach(options::param);
         List<Sample> samples = new ArrayList<>();
         for (RunResult r : new Runner(options.build()).run()) {

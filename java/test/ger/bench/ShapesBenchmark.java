@@ -25,7 +25,7 @@ import java.util.Random;
  */
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = "-Xmx4g")
 public class ShapesBenchmark extends SampledBenchmark {
     /** The shapes; bench/python/numpy_shapes.py holds the same list. */
     public static final String[] SHAPES = {

@@ -21,7 +21,7 @@ import java.util.Map;
  */
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 4, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx3g"})
+@Fork(value = 1, jvmArgsAppend = "-Xmx3g")
 public class StepOneBenchmark extends SampledBenchmark {
     @Param({"4096"})
     public int n;

@@ -1,7 +1,7 @@
 package ger.backend.cuda;
 
 import ger.GerException;
-import ger.backend.CheckedBackend;
+import ger.backend.BackendProvider.Probe;
 import ger.backend.DeviceTensor;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
@@ -12,6 +12,7 @@ import ger.backend.cuda.internal.Cublas;
 import ger.backend.cuda.internal.Cusolver;
 import ger.backend.cuda.internal.Driver;
 import ger.backend.kernel.Kernel;
+import ger.backend.kernel.KernelBackend;
 import ger.backend.cuda.internal.KernelModule;
 import ger.backend.kernel.Launch;
 import ger.backend.cuda.internal.Nvtx;
@@ -44,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The context is the device's primary context, made current on whichever thread calls in.
  */
-public final class CudaBackend extends CheckedBackend {
+public final class CudaBackend extends KernelBackend {
     /** System property: the GEMMs' precision, fp32 (default), 3xtf32 or tf32 ({@link GemmPrecision}). */
     public static final String GEMM_PROPERTY = "ger.cuda.gemm";
 
@@ -81,10 +82,6 @@ public final class CudaBackend extends CheckedBackend {
     }
     /** Freed pool memory the backend keeps for reuse instead of returning it to the OS at each sync. */
     private static final long POOL_KEEP_BYTES = Long.MAX_VALUE;
-
-    /** Whether a CUDA device and the libraries are usable, and the device or the reason why not. */
-    public record Probe(boolean available, String detail) {
-    }
 
     private static Probe probe;
     /** Which backend last made its context current on each thread (by id, so a new backend always sets it). */
@@ -165,7 +162,10 @@ public final class CudaBackend extends CheckedBackend {
         }
     }
 
-    /** Whether a CUDA backend can be created here, and the device or the reason; never throws. Cached. */
+    /**
+     * Whether a CUDA backend can be created here (on a GPU: a CUDA device is always one), and the device
+     * or the reason; never throws. Cached.
+     */
     public static synchronized Probe probe() {
         if (probe == null) {
             probe = runProbe();
@@ -184,15 +184,15 @@ public final class CudaBackend extends CheckedBackend {
             d.init();
             int count = d.deviceCount();
             if (count < 1) {
-                return new Probe(false, "no CUDA device (cuDeviceGetCount = 0)");
+                return new Probe(false, false, "no CUDA device (cuDeviceGetCount = 0)");
             }
             Cublas.load();
             Cusolver.load();
             int version = d.driverVersion();
-            return new Probe(true, d.deviceName(d.device(0)) + " (" + count + " device(s), CUDA driver "
+            return new Probe(true, true, d.deviceName(d.device(0)) + " (" + count + " device(s), CUDA driver "
                     + version / 1000 + "." + version % 1000 / 10 + ")");
         } catch (Throwable t) {
-            return new Probe(false, "CUDA unavailable: " + t.getMessage());
+            return new Probe(false, false, "CUDA unavailable: " + t.getMessage());
         }
     }
 
@@ -639,16 +639,7 @@ public final class CudaBackend extends CheckedBackend {
     }
 
     @Override
-    protected void implColumnMeans(Tensor x, Tensor means) {
-        columnSums(x, means, 1f / x.rows());
-    }
-
-    @Override
-    protected void implColumnSums(Tensor x, Tensor sums) {
-        columnSums(x, sums, 1f);
-    }
-
-    private void columnSums(Tensor x, Tensor sums, float scale) {
+    protected void scaledColumnSums(Tensor x, Tensor sums, float scale) {
         current();
         Launch slices = Launch.columnSums(x.rows(), x.cols());
         long partials = driver.memAllocAsync(8L * slices.gridY() * Math.max(1, x.cols()), stream);

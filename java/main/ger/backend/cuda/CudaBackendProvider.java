@@ -21,11 +21,9 @@ public final class CudaBackendProvider implements BackendProvider {
         return 0;
     }
 
-    /** A CUDA device is always a GPU. */
     @Override
     public Probe probe() {
-        CudaBackend.Probe probe = CudaBackend.probe();
-        return new Probe(probe.available(), probe.available(), probe.detail());
+        return CudaBackend.probe();
     }
 
     @Override

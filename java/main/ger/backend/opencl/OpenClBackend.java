@@ -2,14 +2,15 @@ package ger.backend.opencl;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.backend.BackendProvider.Probe;
 import ger.backend.DeviceTensor;
-import ger.backend.CheckedBackend;
 import ger.backend.Eigen;
 import ger.backend.Shapes;
 import ger.backend.Svd;
 import ger.backend.TopK;
 import ger.backend.java.JavaBackend;
 import ger.backend.kernel.Kernel;
+import ger.backend.kernel.KernelBackend;
 import ger.backend.kernel.KernelSignature;
 import ger.backend.kernel.KernelSources;
 import ger.backend.kernel.Launch;
@@ -53,7 +54,7 @@ import static org.jocl.CL.*;
  *
  * <p>Not thread-safe: one thread drives a backend (kernel arguments are set on shared kernel objects).
  */
-public final class OpenClBackend extends CheckedBackend {
+public final class OpenClBackend extends KernelBackend {
     // SGEMM tiling, passed to sgemm.cl as -D options: a work-group computes a TSM x TSN tile of c,
     // TSK deep per step, with (TSN / WPTN) x (TSM / WPTM) work-items of WPTM x WPTN results each.
     private static final int TSM = 64;
@@ -150,11 +151,10 @@ public final class OpenClBackend extends CheckedBackend {
         }
     }
 
-    /** Whether OpenCL works here, whether its default device is a GPU, and either that device or why not. */
-    public record Probe(boolean available, boolean gpu, String detail) {
-    }
-
-    /** Checks for a usable OpenCL device without ever throwing (for {@code --backend auto}). */
+    /**
+     * Checks for a usable OpenCL device without ever throwing (for {@code --backend auto}): whether OpenCL
+     * works here, whether its default device is a GPU, and either that device or why not.
+     */
     public static Probe probe() {
         try {
             Cl.DeviceRef device = defaultDevice();
@@ -502,17 +502,7 @@ public final class OpenClBackend extends CheckedBackend {
     }
 
     @Override
-    protected void implColumnMeans(Tensor x, Tensor means) {
-        columnSums(x, means, 1f / x.rows());
-    }
-
-    @Override
-    protected void implColumnSums(Tensor x, Tensor sums) {
-        columnSums(x, sums, 1f);
-    }
-
-    /** sums = scale * the column sums of x, in double over the rows' {@link ger.backend.kernel.ColumnSlices}, then added in order. */
-    private void columnSums(Tensor x, Tensor sums, float scale) {
+    protected void scaledColumnSums(Tensor x, Tensor sums, float scale) {
         if (x.cols() == 0) {
             return;
         }

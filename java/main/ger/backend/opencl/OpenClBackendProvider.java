@@ -27,8 +27,7 @@ public final class OpenClBackendProvider implements BackendProvider {
 
     @Override
     public Probe probe() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
-        return new Probe(probe.available(), probe.gpu(), probe.detail());
+        return OpenClBackend.probe();
     }
 
     @Override

@@ -30,6 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudaBackendTest {
     private CudaBackend cuda;
     private final JavaBackend java = new JavaBackend();
+    /** Each test's seed, named in its failure messages, and the random numbers drawn from it. */
+    private long seed;
+    private Random r;
 
     @BeforeAll
     void open() {
@@ -41,6 +44,12 @@ class CudaBackendTest {
     @BeforeEach
     void requireGpu() {
         Assumptions.assumeTrue(cuda != null, CudaBackend.probe().detail());
+    }
+
+    @BeforeEach
+    void drawSeed() {
+        seed = System.nanoTime();
+        r = new Random(seed);
     }
 
     @AfterAll
@@ -87,8 +96,6 @@ class CudaBackendTest {
 
     @Test
     void largeReductionsMatchDoubleReferences() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 1531;
         int d = 2003; // 3.07M elements: 1024 partials, each thread looping
         try (Matrix a = gaussian(r, n, d); Matrix b = gaussian(r, n, d);
@@ -114,8 +121,6 @@ class CudaBackendTest {
 
     @Test
     void layoutKernelsOnLargeOddShapes() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int rows = 1031;
         int cols = 2999;
         try (Matrix a = gaussian(r, rows, cols); Tensor ta = cuda.upload(a); Tensor tt = cuda.allocate(cols, rows);
@@ -146,8 +151,6 @@ class CudaBackendTest {
 
     @Test
     void topkOnManyRows() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 5003;
         int c = 1000;
         try (Matrix logits = Matrix.zeros(n, c)) {
@@ -166,8 +169,6 @@ class CudaBackendTest {
     @Test
     void kernelsCompiledByNvrtcWork() {
         String fatbin = System.clearProperty(KernelModule.FATBIN_PROPERTY);
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         try (CudaBackend viaNvrtc = new CudaBackend(); Matrix a = gaussian(r, 333, 77); Tensor t = viaNvrtc.upload(a)) {
             assertTrue(viaNvrtc.deviceDetails().contains("NVRTC") || viaNvrtc.deviceDetails().contains("classpath"),
                     viaNvrtc.deviceDetails());
@@ -181,8 +182,6 @@ class CudaBackendTest {
 
     @Test
     void worksFromAnotherThread() throws Exception {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         try (Matrix a = gaussian(r, 100, 100); Tensor t = cuda.upload(a)) {
             double expected = java.squaredNorm(a);
             double got = CompletableFuture.supplyAsync(() -> cuda.squaredNorm(t), Thread::startVirtualThread).get();

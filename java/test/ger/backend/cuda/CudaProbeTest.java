@@ -10,14 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CudaProbeTest {
     @Test
     void probeNeverThrowsAndExplains() {
-        CudaBackend.Probe probe = CudaBackend.probe();
+        var probe = CudaBackend.probe();
         assertTrue(probe.detail() != null && !probe.detail().isBlank(), "probe detail: " + probe);
         assertTrue(CudaBackend.available() == probe.available());
     }
 
     @Test
     void withoutADriverTheMessageNamesLibcuda() {
-        CudaBackend.Probe probe = CudaBackend.probe();
+        var probe = CudaBackend.probe();
         Assumptions.assumeFalse(probe.available(), "a GPU is present: " + probe.detail());
         if (probe.detail().contains("libcuda.so.1")) {
             assertTrue(probe.detail().contains("the CUDA driver could not be loaded"), probe.detail());

@@ -64,7 +64,7 @@ class FakeCudaTest {
     /** The child JVM: calls everything, checks what the fake makes checkable. */
     static final class Child {
         public static void main(String[] args) throws Throwable {
-            CudaBackend.Probe probe = CudaBackend.probe();
+            var probe = CudaBackend.probe();
             check(probe.available() && probe.detail().startsWith("Fake GPU"), "probe: " + probe);
             MethodHandle outstanding = Linker.nativeLinker().downcallHandle(
                     SymbolLookup.libraryLookup(Path.of(System.getProperty("ger.cuda.libs"), "libcuda.so.1"), Arena.global())

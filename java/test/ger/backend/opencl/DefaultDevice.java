@@ -10,7 +10,7 @@ final class DefaultDevice {
 
     /** Opens it; where OpenCL is missing, aborts the caller (a {@code @BeforeAll}: its class is skipped, with the probe's reason). */
     static OpenClBackend openOrSkip() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
+        var probe = OpenClBackend.probe();
         Assumptions.assumeTrue(probe.available(), probe.detail());
         return new OpenClBackend();
     }

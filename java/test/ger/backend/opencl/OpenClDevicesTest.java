@@ -17,7 +17,7 @@ class OpenClDevicesTest {
 
     @BeforeEach
     void needsOpenCl() {
-        OpenClBackend.Probe probe = OpenClBackend.probe();
+        var probe = OpenClBackend.probe();
         Assumptions.assumeTrue(probe.available(), probe.detail());
     }
 
