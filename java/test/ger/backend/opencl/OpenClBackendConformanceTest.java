@@ -21,13 +21,7 @@ class OpenClBackendConformanceTest extends BackendConformance {
 
     @BeforeAll
     void open() {
-<<<<<<< HEAD
         backend = DefaultDevice.openOrSkip();
-=======
-        var probe = OpenClBackend.probe();
-        Assumptions.assumeTrue(probe.available(), probe.detail());
-        backend = new OpenClBackend();
->>>>>>> wt-cli
     }
 
     @Override
