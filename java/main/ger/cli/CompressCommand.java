@@ -6,7 +6,7 @@ import ger.io.ModelFiles;
 import ger.method.CompressionResult;
 import ger.method.CompressionSession;
 import ger.method.MethodName;
-import ger.method.RankAllocation;
+import ger.method.budget.RankAllocation;
 import ger.model.CompressedLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;

@@ -1,5 +1,7 @@
 package ger.method;
 
+import ger.method.budget.RankAllocation;
+import ger.method.global.RateSearch;
 import ger.model.CompressedModel;
 
 import java.util.List;

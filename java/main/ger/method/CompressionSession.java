@@ -2,6 +2,12 @@ package ger.method;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.method.as.As;
+import ger.method.as.FirstLayerInput;
+import ger.method.budget.RankAllocation;
+import ger.method.budget.RankBudget;
+import ger.method.global.GlobalStage;
+import ger.method.global.RateSearch;
 import ger.method.quantize.Binarization;
 import ger.method.quantize.ProductQuantization;
 import ger.model.CompressedLayer;
@@ -12,7 +18,6 @@ import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,8 +54,8 @@ public final class CompressionSession implements AutoCloseable {
     private FirstLayerInput firstInput;
     /** Where the rows went, when the session chose it ({@link Options#STREAM_AUTO}); added to every result's notes. */
     private final List<String> residencyNotes = new ArrayList<>();
-    /** AS results by rank and layer set, host copies. */
-    private final Map<LayerRanks, AsRun> asRuns = new HashMap<>();
+    /** AS results by rank and layer set, host copies kept for GER at the same plan. */
+    private final Map<LayerRanks, As.Result> asRuns = new HashMap<>();
     /**
      * PQ and BIN layers by method, layer and knob, host copies: they depend on the weights alone, so
      * the single-layer study takes the whole-stack jobs' layers instead of quantising them again.
@@ -200,7 +205,7 @@ public final class CompressionSession implements AutoCloseable {
 
     private RankBudget budget() {
         if (budget == null) {
-            budget = new RankBudget(backend, model, x, preActivations, firstInput, lrd, options.ridge());
+            budget = new RankBudget(calibration(), lrd, options.ridge());
         }
         return budget;
     }
@@ -389,17 +394,14 @@ public final class CompressionSession implements AutoCloseable {
      * result rather than solving again (a sweep runs both).
      */
     private List<CompressedLayer> asLayers(LayerRanks plan, List<String> notes, Map<String, Double> phases) {
-        AsRun cached = asRuns.get(plan);
+        As.Result cached = asRuns.get(plan);
         if (cached == null) {
-            List<String> asNotes = new ArrayList<>();
-            Map<String, Double> asPhases = new LinkedHashMap<>();
-            List<CompressedLayer> layers = As.run(backend, model, plan, x, preActivations, firstInput, options,
-                    progress, asNotes, asPhases);
-            cached = new AsRun(layers.stream().map(CompressionSession::copy).toList(), asNotes, asPhases);
-            asRuns.put(plan, cached);
-            notes.addAll(asNotes);
-            phases.putAll(asPhases);
-            return layers;
+            As.Result run = As.run(calibration(), plan, options, progress);
+            asRuns.put(plan, new As.Result(run.layers().stream().map(CompressionSession::copy).toList(), run.notes(),
+                    run.phases()));
+            notes.addAll(run.notes());
+            phases.putAll(run.phases());
+            return run.layers();
         }
         notes.addAll(cached.notes());
         notes.add("AS initialisation at ranks " + plan.describe(model) + " reused from this session's earlier AS job ("
@@ -408,8 +410,9 @@ public final class CompressionSession implements AutoCloseable {
         return cached.layers().stream().map(CompressionSession::copy).toList();
     }
 
-    /** One AS job's result, kept for GER at the same rank. */
-    private record AsRun(List<CompressedLayer> layers, List<String> notes, Map<String, Double> phases) {
+    /** What {@link #prepare} made, for AS and the rank budget. */
+    private Calibration calibration() {
+        return new Calibration(backend, model, x, preActivations, firstInput);
     }
 
     private static CompressedLayer copy(CompressedLayer l) {

@@ -10,7 +10,7 @@ import ger.tensor.Tensor;
  * One FC layer's weights on a backend, in the form its forward pass needs: low-rank factors, or a
  * dense weight (original layers, and PQ / BIN layers rebuilt to their dense weight).
  */
-sealed interface DeviceLayer extends AutoCloseable {
+public sealed interface DeviceLayer extends AutoCloseable {
     String name();
 
     int in();

@@ -5,38 +5,38 @@ import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 
 /** Small compositions of {@link Backend} operations that several methods need. */
-final class DeviceOps {
+public final class DeviceOps {
     private DeviceOps() {
     }
 
     /** A new rows x cols tensor of zeros. */
-    static Tensor zeros(Backend b, int rows, int cols) {
+    public static Tensor zeros(Backend b, int rows, int cols) {
         Tensor t = b.allocate(rows, cols);
         b.fill(t, 0f);
         return t;
     }
 
     /** A new copy of t on the same backend. */
-    static Tensor copy(Backend b, Tensor t) {
+    public static Tensor copy(Backend b, Tensor t) {
         Tensor c = b.allocate(t.rows(), t.cols());
         b.copyRows(t, 0, c, 0, t.rows());
         return c;
     }
 
     /** Copies src into dst (same shape). */
-    static void copyInto(Backend b, Tensor src, Tensor dst) {
+    public static void copyInto(Backend b, Tensor src, Tensor dst) {
         b.copyRows(src, 0, dst, 0, src.rows());
     }
 
     /** t^T as a new tensor (t: r x c -> c x r). */
-    static Tensor transposed(Backend b, Tensor t) {
+    public static Tensor transposed(Backend b, Tensor t) {
         Tensor c = b.allocate(t.cols(), t.rows());
         b.transpose(t, c);
         return c;
     }
 
     /** The first k columns of t (r x c -> r x k) as a new tensor. */
-    static Tensor firstColumns(Backend b, Tensor t, int k) {
+    public static Tensor firstColumns(Backend b, Tensor t, int k) {
         try (Tensor tt = transposed(b, t); Tensor rows = b.allocate(k, t.rows())) {
             b.copyRows(tt, 0, rows, 0, k);
             return transposed(b, rows);
@@ -44,7 +44,7 @@ final class DeviceOps {
     }
 
     /** The first k columns of the host matrix m (r x c -> r x k) as a new matrix. */
-    static Matrix firstColumns(Matrix m, int k) {
+    public static Matrix firstColumns(Matrix m, int k) {
         Matrix r = Matrix.zeros(m.rows(), k);
         for (int i = 0; i < m.rows(); i++) {
             for (int j = 0; j < k; j++) {
@@ -70,7 +70,7 @@ final class DeviceOps {
     }
 
     /** Centres t's columns in place; returns their means (1 x cols). */
-    static Tensor centre(Backend b, Tensor t) {
+    public static Tensor centre(Backend b, Tensor t) {
         Tensor means = b.allocate(1, t.cols());
         b.columnMeans(t, means);
         b.addRowVector(t, -1f, means);
@@ -78,22 +78,25 @@ final class DeviceOps {
     }
 
     /** The host matrix m with column j multiplied by f[j] (m: r x c, f length >= c), as a new matrix. */
-    static Matrix scaleColumns(Matrix m, double[] f) {
-        Matrix r = Matrix.zeros(m.rows(), m.cols());
-        for (int i = 0; i < m.rows(); i++) {
-            for (int j = 0; j < m.cols(); j++) {
-                r.set(i, j, (float) (m.get(i, j) * f[j]));
-            }
-        }
-        return r;
+    public static Matrix scaleColumns(Matrix m, double[] f) {
+        return scaled(m, (i, j) -> f[j]);
     }
 
     /** The host matrix m with row i multiplied by f[i] (m: r x c, f length >= r), as a new matrix. */
     static Matrix scaleRows(Matrix m, double[] f) {
+        return scaled(m, (i, j) -> f[i]);
+    }
+
+    /** The factor of element (i, j). */
+    private interface Factor {
+        double at(int i, int j);
+    }
+
+    private static Matrix scaled(Matrix m, Factor f) {
         Matrix r = Matrix.zeros(m.rows(), m.cols());
         for (int i = 0; i < m.rows(); i++) {
             for (int j = 0; j < m.cols(); j++) {
-                r.set(i, j, (float) (m.get(i, j) * f[i]));
+                r.set(i, j, (float) (m.get(i, j) * f.at(i, j)));
             }
         }
         return r;

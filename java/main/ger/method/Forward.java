@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class Forward implements AutoCloseable {
     /** Rows per chunk: bounds the intermediate activations to CHUNK_ROWS x the widest layer. */
-    static final int CHUNK_ROWS = 8192;
+    public static final int CHUNK_ROWS = 8192;
 
     private final Backend b;
     private final List<DeviceLayer> layers;
@@ -140,7 +140,7 @@ public final class Forward implements AutoCloseable {
     }
 
     /** sum of (F(x) - target)^2 over all rows, chunk by chunk; x n x in, target n x out. */
-    static double squaredError(Backend b, List<DeviceLayer> layers, Rows x, Rows target) {
+    public static double squaredError(Backend b, List<DeviceLayer> layers, Rows x, Rows target) {
         double[] sum = {0};
         x.forEachChunk((from, chunk) -> {
             try (Tensor t = b.allocate(chunk.rows(), target.cols()); Tensor y = outputs(b, layers, chunk)) {

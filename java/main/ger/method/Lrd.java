@@ -12,14 +12,14 @@ import ger.tensor.Matrix;
  * One SVD per layer serves every k of a sweep: it is computed once, at the largest rank at which
  * the layer still shrinks ({@link RankRule#maxUsefulRank}), and kept on the host; each k slices it.
  */
-final class Lrd implements AutoCloseable {
+public final class Lrd implements AutoCloseable {
     private final Backend backend;
     private final FcStack model;
     private final Matrix[] u;
     private final double[][] s;
     private final Matrix[] vt;
 
-    Lrd(Backend backend, FcStack model) {
+    public Lrd(Backend backend, FcStack model) {
         this.backend = backend;
         this.model = model;
         this.u = new Matrix[model.depth()];
@@ -33,7 +33,7 @@ final class Lrd implements AutoCloseable {
     }
 
     /** Layer l at rank k, which must be one at which the layer shrinks (not {@link RankRule#staysDense}). */
-    CompressedLayer.LowRank layer(int l, int k) {
+    public CompressedLayer.LowRank layer(int l, int k) {
         DenseLayer d = model.layer(l);
         if (RankRule.staysDense(k, d.out(), d.in())) {
             throw new IllegalArgumentException(d.name() + ": rank " + k + " does not shrink " + d.out() + " x " + d.in());
@@ -47,13 +47,13 @@ final class Lrd implements AutoCloseable {
     }
 
     /** Layer l's singular values, descending, up to the largest rank at which it shrinks. */
-    double[] singularValues(int l) {
+    public double[] singularValues(int l) {
         decompose(l);
         return s[l].clone();
     }
 
     /** Layer l's right singular vectors V^T (maxUsefulRank x in, host; not to be closed). */
-    Matrix rightVectors(int l) {
+    public Matrix rightVectors(int l) {
         decompose(l);
         return vt[l];
     }

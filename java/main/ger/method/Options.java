@@ -17,7 +17,7 @@ import java.util.Map;
  *                      iteration), SUBSPACE (warm-started subspace iteration), AUTO (the faster)
  * @param epochs        global stage epochs (0 skips it)
  * @param lr            global stage initial learning rate (halved on divergence, and every lrHalvingEpochs);
- *                      {@link #FIND_LR}: found by {@link RateSearch}
+ *                      {@link #FIND_LR}: found by {@link ger.method.global.RateSearch}
  * @param momentum      SGD momentum
  * @param weightDecay   on the factors, not on biases
  * @param batch         minibatch rows
@@ -40,7 +40,7 @@ public record Options(List<LambdaStep> schedule, double ridge, EigenSolver eigen
     /** {@link #streamRows} value: stream only when the resident footprint would not fit the device. */
     public static final int STREAM_AUTO = -1;
 
-    /** {@link #lr} value: the global stage finds its rate ({@link RateSearch}). */
+    /** {@link #lr} value: the global stage finds its rate ({@link ger.method.global.RateSearch}). */
     public static final double FIND_LR = -1;
 
     /** lambda for this many iterations. */

@@ -9,12 +9,12 @@ public final class RankRule {
     }
 
     /** Whether the layer stays dense at rank k. */
-    static boolean staysDense(int k, int out, int in) {
+    public static boolean staysDense(int k, int out, int in) {
         return k > Math.min(out, in) || (long) k * (out + in) >= (long) out * in;
     }
 
     /** Why the layer stays dense at rank k, for the result's notes (null when it does not). */
-    static String denseReason(String layer, int k, int out, int in) {
+    public static String denseReason(String layer, int k, int out, int in) {
         if (k > Math.min(out, in)) {
             return layer + ": rank " + k + " > min(out, in) = " + Math.min(out, in) + ", left dense";
         }

@@ -15,7 +15,7 @@ import java.util.Map;
  * ({@link Options#streamRows}). Passes visit it chunk by chunk; what they accumulate (a Gram matrix,
  * AS's G = Yc^T Z) does not depend on where the rows live.
  */
-sealed interface Rows extends AutoCloseable {
+public sealed interface Rows extends AutoCloseable {
     int rows();
 
     int cols();
@@ -137,7 +137,7 @@ sealed interface Rows extends AutoCloseable {
         /** Host staging for gather, by row count (a training run uses two sizes). */
         private final Map<Integer, Matrix> staging = new HashMap<>();
 
-        OnHost(Backend b, Matrix host, boolean owned, int chunkRows) {
+        public OnHost(Backend b, Matrix host, boolean owned, int chunkRows) {
             if (chunkRows < 1) {
                 throw new IllegalArgumentException("chunk rows must be >= 1, got " + chunkRows);
             }

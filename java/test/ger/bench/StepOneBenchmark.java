@@ -1,6 +1,6 @@
 package ger.bench;
 
-import ger.method.StepOneProblem;
+import ger.method.as.StepOneProblem;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * One warm AS Step I on the java backend ({@link StepOneProblem}), with B = W^T Zc formed and as the
  * product, on VGG-19's fc6 scaled down by 8 in every dimension but the rows' ratio: n = 4096 rows,
- * d_in = 3136, d_out = 512, k = 32. The flop model (ger.method.WhitenedInput.StepOneCost, efficiency 1)
+ * d_in = 3136, d_out = 512, k = 32. The flop model (ger.method.as.WhitenedInput.StepOneCost, efficiency 1)
  * counts 14.1 against 8.8 GFLOP. Run with main (command in bench/results/step-one.md).
  */
 @Warmup(iterations = 2, time = 3)

@@ -3,11 +3,11 @@ package ger.method;
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.global.GlobalStage;
 import ger.model.CompressedLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
 import org.ejml.simple.SimpleMatrix;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -26,19 +26,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CompressionSessionTest {
     private final Backend b = new JavaBackend();
     private final long seed = Long.getLong("ger.test.seed", System.nanoTime());
-    private FcStack model;
-    private Matrix calib;
-    private Options options;
-
-    @BeforeAll
-    void setUp() {
-        Random r = new Random(seed);
-        model = Fixtures.stack(r, 20, 32, 24, 10);
-        calib = Fixtures.gaussian(r, 300, 20, 1, 0.3);
-        // At lr 0.02 an unlucky draw (seed 5203025037906) ended its noisy 8 epochs above the first.
-        options = Options.defaults().withSchedule(Options.parseSchedule("0.01x10,1x10"))
-                .withGlobal(8, 0.01, 32, 0.0);
-    }
+    private final Fixtures.Network network = Fixtures.Network.random(seed, 300, 20, 32, 24, 10);
+    private final FcStack model = network.model();
+    private final Matrix calib = network.calib();
+    // At lr 0.02 an unlucky draw (seed 5203025037906) ended its noisy 8 epochs above the first.
+    private final Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x10,1x10"))
+            .withGlobal(8, 0.01, 32, 0.0);
 
     private double hostRelError(List<CompressedLayer> layers) {
         return Fixtures.hostRelError(model, calib, layers);

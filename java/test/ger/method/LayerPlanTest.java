@@ -2,6 +2,7 @@ package ger.method;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.budget.RankAllocation;
 import ger.model.CompressedLayer;
 import ger.model.CompressedModel;
 import ger.model.FcStack;
@@ -13,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,16 +29,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LayerPlanTest {
     private final long seed = System.nanoTime();
     private final Backend b = new JavaBackend();
-    private FcStack model;
-    private Matrix calib;
+    private final Fixtures.Network network = Fixtures.Network.random(seed, 300, 20, 32, 24, 10);
+    private final FcStack model = network.model();
+    private final Matrix calib = network.calib();
     private CompressionSession session;
     private final double ridge = Options.defaults().ridge();
 
     @BeforeAll
     void setUp() {
-        Random r = new Random(seed);
-        model = Fixtures.stack(r, 20, 32, 24, 10);
-        calib = Fixtures.gaussian(r, 300, 20, 1, 0.3);
         Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x6,1x6")).withGlobal(4, 0.01, 32, 0);
         session = new CompressionSession(b, model, calib, options, Progress.NONE);
     }
@@ -56,48 +54,9 @@ class LayerPlanTest {
     private SimpleMatrix input(List<CompressedLayer> layers, int l) {
         SimpleMatrix h = Fixtures.ejml(calib);
         for (int i = 0; i < l; i++) {
-            h = relu(affine(h, Fixtures.ejml(layers.get(i).denseWeight()), Fixtures.ejml(layers.get(i).bias())));
+            h = Fixtures.relu(Fixtures.affine(h, Fixtures.ejml(layers.get(i).denseWeight()), Fixtures.ejml(layers.get(i).bias())));
         }
         return h;
-    }
-
-    private static SimpleMatrix affine(SimpleMatrix h, SimpleMatrix w, SimpleMatrix bias) {
-        SimpleMatrix a = h.mult(w.transpose());
-        for (int i = 0; i < a.getNumRows(); i++) {
-            for (int j = 0; j < a.getNumCols(); j++) {
-                a.set(i, j, a.get(i, j) + bias.get(0, j));
-            }
-        }
-        return a;
-    }
-
-    private static SimpleMatrix relu(SimpleMatrix a) {
-        SimpleMatrix r = a.copy();
-        for (int i = 0; i < r.getNumRows(); i++) {
-            for (int j = 0; j < r.getNumCols(); j++) {
-                r.set(i, j, Math.max(0, r.get(i, j)));
-            }
-        }
-        return r;
-    }
-
-    private static SimpleMatrix columnMeans(SimpleMatrix a) {
-        SimpleMatrix m = new SimpleMatrix(1, a.getNumCols());
-        for (int j = 0; j < a.getNumCols(); j++) {
-            m.set(0, j, a.extractMatrix(0, a.getNumRows(), j, j + 1).elementSum() / a.getNumRows());
-        }
-        return m;
-    }
-
-    private static SimpleMatrix centred(SimpleMatrix a) {
-        SimpleMatrix mean = columnMeans(a);
-        SimpleMatrix c = a.copy();
-        for (int i = 0; i < a.getNumRows(); i++) {
-            for (int j = 0; j < a.getNumCols(); j++) {
-                c.set(i, j, a.get(i, j) - mean.get(0, j));
-            }
-        }
-        return c;
     }
 
     @Test
@@ -107,13 +66,13 @@ class LayerPlanTest {
         CompressedLayer.Dense last = assertInstanceOf(CompressedLayer.Dense.class, layers.get(2));
         SimpleMatrix y = input(layers, 2);
         SimpleMatrix target = Fixtures.ejml(model.layer(2).weight());
-        SimpleMatrix a = affine(input(List.of(dense(0), dense(1)), 2), target, Fixtures.ejml(model.layer(2).bias()));
-        SimpleMatrix yc = centred(y);
+        SimpleMatrix a = Fixtures.affine(input(List.of(dense(0), dense(1)), 2), target, Fixtures.ejml(model.layer(2).bias()));
+        SimpleMatrix yc = Fixtures.centred(y);
         SimpleMatrix gram = yc.transpose().mult(yc);
         double eps = ridge * gram.trace() / gram.getNumRows();
         SimpleMatrix w = gram.plus(SimpleMatrix.identity(gram.getNumRows()).scale(eps))
-                .solve(yc.transpose().mult(centred(a))).transpose();
-        SimpleMatrix bias = columnMeans(a).minus(columnMeans(y).mult(w.transpose()));
+                .solve(yc.transpose().mult(Fixtures.centred(a))).transpose();
+        SimpleMatrix bias = Fixtures.columnMeans(a).minus(Fixtures.columnMeans(y).mult(w.transpose()));
         String s = "seed " + seed;
         assertEquals(0, Fixtures.relative(Fixtures.ejml(last.weight()), w), 1e-3, s);
         assertEquals(0, Fixtures.relative(Fixtures.ejml(last.bias()), bias), 1e-3, s);
@@ -130,10 +89,10 @@ class LayerPlanTest {
         List<CompressedLayer> layers = as.model().layers();
         CompressedLayer.Dense refit = assertInstanceOf(CompressedLayer.Dense.class, layers.get(1));
         SimpleMatrix y = input(layers, 1);
-        SimpleMatrix t = relu(affine(input(List.of(dense(0)), 1), Fixtures.ejml(model.layer(1).weight()),
+        SimpleMatrix t = Fixtures.relu(Fixtures.affine(input(List.of(dense(0)), 1), Fixtures.ejml(model.layer(1).weight()),
                 Fixtures.ejml(model.layer(1).bias())));
-        double refitError = t.minus(relu(affine(y, Fixtures.ejml(refit.weight()), Fixtures.ejml(refit.bias())))).normF();
-        double originalError = t.minus(relu(affine(y, Fixtures.ejml(model.layer(1).weight()),
+        double refitError = t.minus(Fixtures.relu(Fixtures.affine(y, Fixtures.ejml(refit.weight()), Fixtures.ejml(refit.bias())))).normF();
+        double originalError = t.minus(Fixtures.relu(Fixtures.affine(y, Fixtures.ejml(model.layer(1).weight()),
                 Fixtures.ejml(model.layer(1).bias())))).normF();
         assertTrue(refitError < originalError, "seed " + seed + ": " + refitError + " vs " + originalError);
         assertTrue(!java.util.Arrays.equals(refit.weight().toArray(), model.layer(1).weight().toArray()));

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,15 +30,13 @@ class SingleLayerTest {
     private static final int PQ_DIM = 2;
     private final long seed = Long.getLong("ger.test.seed", System.nanoTime());
     private final Backend b = new JavaBackend();
-    private FcStack model;
-    private Matrix calib;
+    private final Fixtures.Network network = Fixtures.Network.random(seed, 240, 24, 16, 12, 5);
+    private final FcStack model = network.model();
+    private final Matrix calib = network.calib();
     private CompressionSession session;
 
     @BeforeAll
     void setUp() {
-        Random r = new Random(seed);
-        model = Fixtures.stack(r, 24, 16, 12, 5);
-        calib = Fixtures.gaussian(r, 240, 24, 1, 0.3);
         // 4 centroids: at 256 PQ would leave layers this small dense, and the test would see nothing.
         Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x8,1x8"))
                 .withGlobal(6, 0.02, 32, 0.0).withPq(4, 30);

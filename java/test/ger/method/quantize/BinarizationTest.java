@@ -13,11 +13,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class BinarizationTest {
+    /** Each test's own draw (JUnit makes an instance per test); failures name it. */
+    private final long seed = System.nanoTime();
+    private final Random random = new Random(seed);
 
     @Test
     void decodedWeightsAreTheRowScaleTimesTheSign() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         for (int rep = 0; rep < 5; rep++) {
             int out = 1 + random.nextInt(40);
             int in = 1 + random.nextInt(50);
@@ -50,8 +51,6 @@ class BinarizationTest {
 
     @Test
     void rateIsTheHandCount() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         int out = 1 + random.nextInt(100);
         int in = 1 + random.nextInt(100);
         Matrix w = Matrix.zeros(out, in);

@@ -14,6 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ProductQuantizationTest {
+    /** Each test's own draw (JUnit makes an instance per test); failures name it. */
+    private final long seed = System.nanoTime();
+    private final Random random = new Random(seed);
 
     private static DenseLayer gaussianLayer(String name, int out, int in, Random random) {
         float[] w = new float[out * in];
@@ -46,8 +49,6 @@ class ProductQuantizationTest {
 
     @Test
     void rateAndStoredBitsMatchTheHandCount() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         // More than 341 rows: below that PQ at s = 1 would store more bits than fp32 (24 m > 8192).
         int[][] shapes = {{512, 64}, {342 + random.nextInt(300), 8 * (3 + random.nextInt(8))}};
         for (int[] shape : shapes) {
@@ -75,8 +76,6 @@ class ProductQuantizationTest {
 
     @Test
     void layersThatCannotSaveBitsStayDense() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         for (int out : new int[] {10, 1 + random.nextInt(256), 256}) {
             DenseLayer layer = gaussianLayer("fc8", out, 16 * (1 + random.nextInt(4)), random);
             CompressedLayer c = ProductQuantization.compress(layer, 8, 256, 10, seed);
@@ -99,8 +98,6 @@ class ProductQuantizationTest {
 
     @Test
     void asManyCentroidsAsDistinctRowsReconstructExactly() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         int distinct = 3 + random.nextInt(5);
         int out = 41 + random.nextInt(30);
         // A width no sub-vector length below divides but 1: the last sub-space is narrower.
@@ -129,8 +126,6 @@ class ProductQuantizationTest {
 
     @Test
     void lloydNeverRaisesTheCostAndAssignsTheNearestCentroid() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         for (int dim : new int[] {1, 2, 3, 8}) {
             int n = 200 + random.nextInt(200);
             int k = 10 + random.nextInt(30);
@@ -163,8 +158,6 @@ class ProductQuantizationTest {
 
     @Test
     void codesAndCodebooksFollowTheRecordLayout() {
-        long seed = System.nanoTime();
-        Random random = new Random(seed);
         int out = 70 + random.nextInt(40);
         int s = 2;
         int in = s * (3 + random.nextInt(5));

@@ -1,4 +1,4 @@
-package ger.method;
+package ger.method.global;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;

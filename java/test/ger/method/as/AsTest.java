@@ -1,9 +1,14 @@
-package ger.method;
+package ger.method.as;
 
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.NotPositiveDefiniteException;
 import ger.backend.java.JavaBackend;
+import ger.method.DeviceOps;
+import ger.method.Fixtures;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.Rows;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
 import org.ejml.simple.SimpleMatrix;
@@ -22,6 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** AS: Step I against the textbook reduced-rank regression, Step II's monotone objective, the eigen solvers. */
 class AsTest {
     private final Backend b = new JavaBackend();
+    /** Each test's own draw (JUnit makes an instance per test); failures name it. */
+    private final long seed = System.nanoTime();
+    private final Random r = new Random(seed);
 
     /** Yhat n x dIn with column means far from zero (so centring matters). */
     private static Matrix input(Random r, int n, int dIn) {
@@ -33,29 +41,6 @@ class AsTest {
             }
         }
         return y;
-    }
-
-    private static SimpleMatrix centred(SimpleMatrix a) {
-        SimpleMatrix c = a.copy();
-        for (int j = 0; j < a.getNumCols(); j++) {
-            double mean = 0;
-            for (int i = 0; i < a.getNumRows(); i++) {
-                mean += a.get(i, j);
-            }
-            mean /= a.getNumRows();
-            for (int i = 0; i < a.getNumRows(); i++) {
-                c.set(i, j, a.get(i, j) - mean);
-            }
-        }
-        return c;
-    }
-
-    private static SimpleMatrix columnMeans(SimpleMatrix a) {
-        SimpleMatrix m = new SimpleMatrix(1, a.getNumCols());
-        for (int j = 0; j < a.getNumCols(); j++) {
-            m.set(0, j, a.extractMatrix(0, a.getNumRows(), j, j + 1).elementSum() / a.getNumRows());
-        }
-        return m;
     }
 
     /** The symmetric square root of a symmetric positive definite c. */
@@ -70,8 +55,6 @@ class AsTest {
 
     @Test
     void stepOneMatchesTheThreeTextbookForms() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 200, dIn = 13, dOut = 11, k = 4;
         double ridge = 1e-7;
         Matrix yhat = input(r, n, dIn);
@@ -84,8 +67,8 @@ class AsTest {
                 z.set(i, j, (float) zRef.get(i, j));
             }
         }
-        SimpleMatrix yc = centred(y);
-        SimpleMatrix zc = centred(Fixtures.ejml(z));
+        SimpleMatrix yc = Fixtures.centred(y);
+        SimpleMatrix zc = Fixtures.centred(Fixtures.ejml(z));
         SimpleMatrix gram = yc.transpose().mult(yc);
         double eps = ridge * gram.trace() / dIn;
         SimpleMatrix c = gram.plus(SimpleMatrix.identity(dIn).scale(eps));
@@ -109,7 +92,7 @@ class AsTest {
         SimpleMatrix m3 = e3.mult(e3.transpose()).mult(mhat);
         assertTrue(Fixtures.relative(m2, m1) < 1e-5, "form 2 vs GSVD form, seed " + seed);
         assertTrue(Fixtures.relative(m3, m1) < 1e-5, "form 3 vs GSVD form, seed " + seed);
-        SimpleMatrix biasRef = columnMeans(Fixtures.ejml(z)).minus(columnMeans(y).mult(m1.transpose()));
+        SimpleMatrix biasRef = Fixtures.columnMeans(Fixtures.ejml(z)).minus(Fixtures.columnMeans(y).mult(m1.transpose()));
 
         for (Options.EigenSolver solver : Options.EigenSolver.values()) {
             try (WhitenedInput in = WhitenedInput.of(b, device(yhat), ridge, "fc");
@@ -124,7 +107,7 @@ class AsTest {
                 double err = Fixtures.relative(m, m1);
                 assertTrue(err < 1e-3, solver + ": M vs GSVD form, relative error " + err + ", seed " + seed);
                 SimpleMatrix zbar = Fixtures.ejml(b.download(f.zbar()));
-                SimpleMatrix bias = zbar.minus(columnMeans(y).mult(m.transpose()));
+                SimpleMatrix bias = zbar.minus(Fixtures.columnMeans(y).mult(m.transpose()));
                 assertTrue(Fixtures.relative(bias, biasRef) < 1e-3, solver + ": bias, seed " + seed);
             }
         }
@@ -155,8 +138,6 @@ class AsTest {
 
     @Test
     void objectiveDoesNotIncreaseAtFixedLambda() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         Problem pr = problem(r, 160, 12, 15);
         Options options = Options.defaults().withRidge(1e-6).withEigenSolver(Options.EigenSolver.FULL)
                 .withSchedule(Options.parseSchedule("0.05x8,1x8"));
@@ -175,8 +156,6 @@ class AsTest {
 
     @Test
     void subspaceIterationReachesTheFullSolversObjective() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         Problem pr = problem(r, 200, 14, 24);
         Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x10,1x10"));
         try (As.LayerSolution full = solve(pr, 4, options.withEigenSolver(Options.EigenSolver.FULL));
@@ -192,8 +171,6 @@ class AsTest {
         // The flop count's verdicts on the paper's shapes (k = 256): VGG-19's fc6 goes through the product, fc7 not.
         assertTrue(WhitenedInput.StepOneCost.of(32768, 25088, 4096, 266, 1.0).productPays());
         assertFalse(WhitenedInput.StepOneCost.of(32768, 4096, 4096, 1034, 1.0).productPays());
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 700, dIn = 300, dOut = 150, k = 3;
         assertTrue(WhitenedInput.StepOneCost.of(n, dIn, dOut, 6, b.thinGemmEfficiency()).productPays(),
                 "this layer's warm Step I goes through the product");
@@ -232,8 +209,6 @@ class AsTest {
     void stepOnesFormDependsOnTheShapesAlone() {
         // Solved twice, a layer takes the same form of B with the same reason and gives the same bytes:
         // nothing in the choice depends on how fast the machine happens to be.
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         Problem pr = problem(r, 300, 60, 40);
         Options options = Options.defaults().withSchedule(Options.parseSchedule("0.01x3,1x3"))
                 .withEigenSolver(Options.EigenSolver.SUBSPACE);
@@ -254,8 +229,6 @@ class AsTest {
     @Test
     void bothFormsOfAWarmStepOneGiveTheFloat64Solution() {
         // B = wt zc with a well separated top-k: M = B U_k U_k^T from either form matches float64.
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 400, dIn = 50, dOut = 30, k = 4;
         Matrix wt = Fixtures.gaussian(r, dIn, n, 1, 0);
         SimpleMatrix low = Fixtures.ejml(Fixtures.gaussian(r, n, k, 3, 0)).mult(Fixtures.ejml(Fixtures.gaussian(r, k, dOut, 1, 0)));
@@ -295,8 +268,6 @@ class AsTest {
 
     @Test
     void coefficientsAsAProductMatchTheFormedMatrix() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 41, dIn = 13, dOut = 17, p = 4;
         Matrix wt = Fixtures.gaussian(r, dIn, n, 1, 0.1);
         Matrix zc = Fixtures.gaussian(r, n, dOut, 1, 0.1);
@@ -305,9 +276,6 @@ class AsTest {
         SimpleMatrix bRef = Fixtures.ejml(wt).mult(Fixtures.ejml(zc));
         try (Tensor tw = b.upload(wt); Tensor tz = b.upload(zc); Tensor tv = b.upload(v); Tensor tx = b.upload(x)) {
             WhitenedCoefficients product = new WhitenedCoefficients.Product(b, tw, tz);
-            assertFalse(product.formed());
-            assertEquals(dIn, product.rows());
-            assertEquals(dOut, product.cols());
             try (Tensor bv = product.times(tv); Tensor btx = product.transposeTimes(tx); Tensor s = product.gram()) {
                 assertTrue(Fixtures.relative(Fixtures.ejml(b.download(bv)), bRef.mult(Fixtures.ejml(v))) < 1e-5, "B v, seed " + seed);
                 assertTrue(Fixtures.relative(Fixtures.ejml(b.download(btx)), bRef.transpose().mult(Fixtures.ejml(x))) < 1e-5,
@@ -319,8 +287,6 @@ class AsTest {
 
     @Test
     void aTallInputsGramAccumulatesOverBlocks() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 2 * WhitenedInput.GRAM_ROWS + 1 + r.nextInt(1000); // two full blocks and a ragged one
         Matrix y = Fixtures.gaussian(r, n, 6, 1, 0.5);
         SimpleMatrix reference = Fixtures.ejml(y).transpose().mult(Fixtures.ejml(y));
@@ -361,8 +327,6 @@ class AsTest {
 
     @Test
     void warmStartedSubspaceIterationSpansTheTopEigenvectors() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int dIn = 30, dOut = 40, k = 5;
         SimpleMatrix b1 = gapped(r, dIn, dOut, k);
         // The second problem moves a little, as B does between AS iterations.
@@ -403,8 +367,6 @@ class AsTest {
 
     @Test
     void singularGramStillFactorsWithTheRidge() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         // Two identical columns and fewer rows than inputs: Yc^T Yc is singular; the relative ridge fixes it.
         Matrix y = Fixtures.gaussian(r, 6, 9, 1, 0);
         for (int i = 0; i < 6; i++) {
@@ -431,8 +393,7 @@ class AsTest {
 
     @Test
     void aFailingCholeskyRaisesTheRidgeThenGivesUpClearly() {
-        long seed = System.nanoTime();
-        Matrix y = Fixtures.gaussian(new Random(seed), 20, 7, 1, 0);
+        Matrix y = Fixtures.gaussian(r, 20, 7, 1, 0);
         Backend twice = failingCholesky(2);
         try (LayerInput in = LayerInput.of(twice, new Rows.OnDevice(twice, twice.upload(y), 8), 1e-3, "fc6")) {
             assertEquals(1, in.notes().size(), "seed " + seed);

@@ -1,4 +1,4 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
 import ger.tensor.Tensor;
@@ -11,10 +11,6 @@ import ger.tensor.Tensor;
  * k is much smaller than d_out and d_in, as in VGG-19's fc6.
  */
 sealed interface WhitenedCoefficients {
-    int rows();
-
-    int cols();
-
     /** B v, a new d_in x p tensor; v d_out x p. */
     Tensor times(Tensor v);
 
@@ -24,19 +20,8 @@ sealed interface WhitenedCoefficients {
     /** S = B^T B, a new d_out x d_out tensor. */
     Tensor gram();
 
-    /** Whether B is held, so that forming S costs d_in d_out^2 and no more. */
-    boolean formed();
-
     /** B itself (not owned). */
     record Formed(Backend b, Tensor matrix) implements WhitenedCoefficients {
-        public int rows() {
-            return matrix.rows();
-        }
-
-        public int cols() {
-            return matrix.cols();
-        }
-
         public Tensor times(Tensor v) {
             Tensor out = b.allocate(matrix.rows(), v.cols());
             b.gemm(false, false, 1f, matrix, v, 0f, out);
@@ -54,36 +39,26 @@ sealed interface WhitenedCoefficients {
             b.gram(matrix, 0f, s);
             return s;
         }
-
-        public boolean formed() {
-            return true;
-        }
     }
 
     /** B = wt zc: wt = L^-1 Yc^T (d_in x n), zc the centred Z (n x d_out); neither owned. */
     record Product(Backend b, Tensor wt, Tensor zc) implements WhitenedCoefficients {
-        public int rows() {
-            return wt.rows();
-        }
-
-        public int cols() {
-            return zc.cols();
-        }
-
+        /** wt (zc v). */
         public Tensor times(Tensor v) {
-            Tensor out = b.allocate(wt.rows(), v.cols());
-            try (Tensor zv = b.allocate(zc.rows(), v.cols())) {
-                b.gemm(false, false, 1f, zc, v, 0f, zv);
-                b.gemm(false, false, 1f, wt, zv, 0f, out);
-            }
-            return out;
+            return chain(false, zc, wt, v);
         }
 
+        /** zc^T (wt^T x). */
         public Tensor transposeTimes(Tensor x) {
-            Tensor out = b.allocate(zc.cols(), x.cols());
-            try (Tensor wx = b.allocate(wt.cols(), x.cols())) {
-                b.gemm(true, false, 1f, wt, x, 0f, wx);
-                b.gemm(true, false, 1f, zc, wx, 0f, out);
+            return chain(true, wt, zc, x);
+        }
+
+        /** op(outer) (op(inner) v) as a new tensor, op the transpose when transposed. */
+        private Tensor chain(boolean transposed, Tensor inner, Tensor outer, Tensor v) {
+            Tensor out = b.allocate(transposed ? outer.cols() : outer.rows(), v.cols());
+            try (Tensor mid = b.allocate(transposed ? inner.cols() : inner.rows(), v.cols())) {
+                b.gemm(transposed, false, 1f, inner, v, 0f, mid);
+                b.gemm(transposed, false, 1f, outer, mid, 0f, out);
             }
             return out;
         }
@@ -94,10 +69,6 @@ sealed interface WhitenedCoefficients {
                 b.gemm(false, false, 1f, wt, zc, 0f, m);
                 return new Formed(b, m).gram();
             }
-        }
-
-        public boolean formed() {
-            return false;
         }
     }
 }

@@ -1,6 +1,8 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.java.JavaBackend;
+import ger.method.Fixtures;
+import ger.method.Options;
 import ger.tensor.Matrix;
 
 import java.util.Random;

@@ -1,7 +1,16 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.GerException;
 import ger.backend.Backend;
+import ger.method.Calibration;
+import ger.method.DeviceLayer;
+import ger.method.Forward;
+import ger.method.LayerRanks;
+import ger.method.Lrd;
+import ger.method.RankRule;
+import ger.method.Rows;
+import ger.method.as.FirstLayerInput;
+import ger.method.as.LayerInput;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
@@ -23,7 +32,7 @@ import java.util.Set;
  * choice is then checked on the first step itself against the uniform ranks of the same budget,
  * and the better of the two kept.
  */
-final class RankBudget implements AutoCloseable {
+public final class RankBudget implements AutoCloseable {
     private final Backend b;
     private final FcStack model;
     private final Rows x;
@@ -38,13 +47,13 @@ final class RankBudget implements AutoCloseable {
     private record LayerErrors(ErrorCurve curve, double[] outputError) {
     }
 
-    RankBudget(Backend b, FcStack model, Rows x, List<Rows> preActivations, FirstLayerInput firstInput, Lrd lrd,
-               double ridge) {
-        this.b = b;
-        this.model = model;
-        this.x = x;
-        this.preActivations = preActivations;
-        this.firstInput = firstInput;
+    /** The calibration's rows and inputs are read, not closed. */
+    public RankBudget(Calibration calibration, Lrd lrd, double ridge) {
+        this.b = calibration.backend();
+        this.model = calibration.model();
+        this.x = calibration.x();
+        this.preActivations = calibration.preActivations();
+        this.firstInput = calibration.firstInput();
         this.lrd = lrd;
         this.ridge = ridge;
     }
@@ -53,7 +62,7 @@ final class RankBudget implements AutoCloseable {
      * The ranks within {@code budget} weights (the kept layers' included) for a method of the AS family
      * (as, ger) or the LRD family (lrd, ger-ic); "curves" and "single-layer errors" seconds go to phases.
      */
-    RankAllocation.Choice choose(boolean asFamily, long budget, Set<Integer> kept, Map<String, Double> phases) {
+    public RankAllocation.Choice choose(boolean asFamily, long budget, Set<Integer> kept, Map<String, Double> phases) {
         List<LayerErrors> layers = family(asFamily, phases);
         long fixed = 0;
         List<Integer> free = new ArrayList<>();

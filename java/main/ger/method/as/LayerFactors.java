@@ -1,7 +1,8 @@
-package ger.method;
+package ger.method.as;
 
-import ger.tensor.Tensor;
 import ger.backend.Backend;
+import ger.method.DeviceOps;
+import ger.tensor.Tensor;
 
 /**
  * W ~ p q (p d_out x k, q k x d_in) held as p and bu = B U_k (d_in x k): Q^T in the whitened

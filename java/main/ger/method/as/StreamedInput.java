@@ -1,6 +1,8 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
+import ger.method.DeviceOps;
+import ger.method.Rows;
 import ger.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -58,7 +60,7 @@ final class StreamedInput extends LayerInput {
     }
 
     /** G = Yc^T T accumulated chunk by chunk, then B = L^-1 G. */
-    Tensor coefficients(Rows target) {
+    public Tensor coefficients(Rows target) {
         Tensor g = DeviceOps.zeros(b, rows.cols(), target.cols());
         try {
             forEachCentredChunk((from, yc) -> {

@@ -1,8 +1,10 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
+import ger.method.DeviceOps;
+import ger.method.Options;
 import ger.tensor.Tensor;
 
 /**

@@ -1,10 +1,14 @@
-package ger.method;
+package ger.method.global;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.DeviceLayer;
+import ger.method.Fixtures;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.Rows;
 import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
-import ger.tensor.Tensor;
 import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,25 +26,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The global stage's loss and gradients against a float64 host evaluation with central differences. */
 class GlobalStageTest {
     private final Backend b = new JavaBackend();
+    /** Each test's own draw (JUnit makes an instance per test); failures name it. */
+    private final long seed = System.nanoTime();
+    private final Random r = new Random(seed);
 
-    private static SimpleMatrix relu(SimpleMatrix a) {
-        SimpleMatrix r = a.copy();
-        for (int i = 0; i < r.getNumRows(); i++) {
-            for (int j = 0; j < r.getNumCols(); j++) {
-                r.set(i, j, Math.max(0, r.get(i, j)));
-            }
-        }
-        return r;
+    /** A random low-rank layer: p out x k, q k x in (entries N(0, 0.7^2)), bias N(biasMean, 0.2^2). */
+    private CompressedLayer.LowRank lowRank(String name, int out, int k, int in, double biasMean) {
+        return new CompressedLayer.LowRank(name, Fixtures.gaussian(r, out, k, 0.7, 0), Fixtures.gaussian(r, k, in, 0.7, 0),
+                Fixtures.gaussian(r, 1, out, 0.2, biasMean));
     }
 
-    private static SimpleMatrix affine(SimpleMatrix h, SimpleMatrix w, SimpleMatrix bias) {
-        SimpleMatrix a = h.mult(w.transpose());
-        for (int i = 0; i < a.getNumRows(); i++) {
-            for (int j = 0; j < a.getNumCols(); j++) {
-                a.set(i, j, a.get(i, j) + bias.get(0, j));
-            }
-        }
-        return a;
+    /** A random dense layer: weight out x in (entries N(0, 0.5^2)), bias N(biasMean, 0.2^2). */
+    private CompressedLayer.Dense dense(String name, int out, int in, double biasMean) {
+        return new CompressedLayer.Dense(name, Fixtures.gaussian(r, out, in, 0.5, 0), Fixtures.gaussian(r, 1, out, 0.2, biasMean));
     }
 
     private static double sq(SimpleMatrix a) {
@@ -53,9 +51,9 @@ class GlobalStageTest {
      */
     private static double hostLoss(List<SimpleMatrix> params, SimpleMatrix x, SimpleMatrix target,
                                    List<SimpleMatrix> hiddenTargets, double beta) {
-        SimpleMatrix h1 = relu(affine(x, params.get(0).mult(params.get(1)), params.get(2)));
-        SimpleMatrix h2 = relu(affine(h1, params.get(3), params.get(4)));
-        SimpleMatrix out = affine(h2, params.get(5).mult(params.get(6)), params.get(7));
+        SimpleMatrix h1 = Fixtures.relu(Fixtures.affine(x, params.get(0).mult(params.get(1)), params.get(2)));
+        SimpleMatrix h2 = Fixtures.relu(Fixtures.affine(h1, params.get(3), params.get(4)));
+        SimpleMatrix out = Fixtures.affine(h2, params.get(5).mult(params.get(6)), params.get(7));
         double loss = sq(out.minus(target)) / sq(target);
         List<SimpleMatrix> hidden = List.of(h1, h2);
         for (int l = 0; l < 2; l++) {
@@ -72,17 +70,10 @@ class GlobalStageTest {
     @ParameterizedTest(name = "rows on the host: {0}")
     @ValueSource(booleans = {false, true})
     void gradientsMatchCentralDifferences(boolean onHost) {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 9;
         double beta = 0.7;
         Matrix x = Fixtures.gaussian(r, n, 5, 1, 0.3);
-        List<CompressedLayer> init = List.of(
-                new CompressedLayer.LowRank("fc1", Fixtures.gaussian(r, 7, 2, 0.7, 0), Fixtures.gaussian(r, 2, 5, 0.7, 0),
-                        Fixtures.gaussian(r, 1, 7, 0.2, 0.2)),
-                new CompressedLayer.Dense("fc2", Fixtures.gaussian(r, 6, 7, 0.5, 0), Fixtures.gaussian(r, 1, 6, 0.2, 0.2)),
-                new CompressedLayer.LowRank("fc3", Fixtures.gaussian(r, 4, 3, 0.7, 0), Fixtures.gaussian(r, 3, 6, 0.7, 0),
-                        Fixtures.gaussian(r, 1, 4, 0.2, 0)));
+        List<CompressedLayer> init = List.of(lowRank("fc1", 7, 2, 5, 0.2), dense("fc2", 6, 7, 0.2), lowRank("fc3", 4, 3, 6, 0));
         Matrix target = Fixtures.gaussian(r, n, 4, 1, 0);
         List<Matrix> pre = List.of(Fixtures.gaussian(r, n, 7, 1, 0.2), Fixtures.gaussian(r, n, 6, 1, 0.2));
         Options options = Options.defaults().withGlobal(1, 0.01, n, beta);
@@ -105,7 +96,7 @@ class GlobalStageTest {
             }
             SimpleMatrix xs = Fixtures.ejml(x);
             SimpleMatrix ts = Fixtures.ejml(target);
-            List<SimpleMatrix> hidden = List.of(relu(Fixtures.ejml(pre.get(0))), relu(Fixtures.ejml(pre.get(1))));
+            List<SimpleMatrix> hidden = List.of(Fixtures.relu(Fixtures.ejml(pre.get(0))), Fixtures.relu(Fixtures.ejml(pre.get(1))));
             double host = hostLoss(params, xs, ts, hidden, beta);
             assertEquals(host, loss, 1e-4 * host, "loss, seed " + seed);
             // Balancing kept each product: P Q equals the initial one.
@@ -136,15 +127,9 @@ class GlobalStageTest {
 
     @Test
     void onlyTheLayersAskedForTrainAndTheyMove() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 64;
         Matrix x = Fixtures.gaussian(r, n, 6, 1, 0.3);
-        List<CompressedLayer> init = List.of(
-                new CompressedLayer.LowRank("fc1", Fixtures.gaussian(r, 8, 2, 0.7, 0), Fixtures.gaussian(r, 2, 6, 0.7, 0),
-                        Fixtures.gaussian(r, 1, 8, 0.2, 0.2)),
-                new CompressedLayer.Dense("fc2", Fixtures.gaussian(r, 7, 8, 0.5, 0), Fixtures.gaussian(r, 1, 7, 0.2, 0.2)),
-                new CompressedLayer.Dense("fc3", Fixtures.gaussian(r, 3, 7, 0.5, 0), Fixtures.gaussian(r, 1, 3, 0.2, 0)));
+        List<CompressedLayer> init = List.of(lowRank("fc1", 8, 2, 6, 0.2), dense("fc2", 7, 8, 0.2), dense("fc3", 3, 7, 0));
         Matrix target = Fixtures.gaussian(r, n, 3, 1, 0);
         Options options = Options.defaults().withGlobal(3, 0.05, 16, 0);
         try (Rows xt = rows(x, false); Rows tt = rows(target, false);
@@ -176,8 +161,6 @@ class GlobalStageTest {
 
     @Test
     void balancingKeepsTheProductAndSplitsTheScaleEvenly() {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         Backend b = new JavaBackend();
         int out = 23 + r.nextInt(10);
         int in = 31 + r.nextInt(10);

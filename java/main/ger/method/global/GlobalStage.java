@@ -1,7 +1,13 @@
-package ger.method;
+package ger.method.global;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
+import ger.method.DeviceLayer;
+import ger.method.DeviceOps;
+import ger.method.Forward;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.Rows;
 import ger.model.CompressedLayer;
 import ger.tensor.Matrix;
 import ger.tensor.Tensor;
@@ -27,20 +33,20 @@ import java.util.stream.IntStream;
  * finds one. A divergence guard restores the last good epoch and halves the rate; the result never
  * has a larger output error than its initialisation.
  */
-final class GlobalStage implements AutoCloseable {
+public final class GlobalStage implements AutoCloseable {
     /** An epoch whose loss exceeds this factor x the initial loss counts as diverged. */
     static final double DIVERGENCE_FACTOR = 2.0;
     /** An absolute floor on that threshold, so an exact initialisation (loss 0) does not flag float noise. */
     static final double DIVERGENCE_FLOOR = 1e-9;
     /** Halvings of the rate before the guard gives up and keeps the last good state. */
-    static final int MAX_HALVINGS = 8;
+    public static final int MAX_HALVINGS = 8;
 
     /**
      * What the stage produced: the layers, the loss after each epoch, the rate the guard settled on,
      * the rate search (null when the rate was given).
      */
-    record Result(List<CompressedLayer> layers, List<Double> epochLoss, double settledLr, RateSearch.Result lrSearch,
-                  List<String> notes) {
+    public record Result(List<CompressedLayer> layers, List<Double> epochLoss, double settledLr, RateSearch.Result lrSearch,
+                         List<String> notes) {
     }
 
     /**
@@ -97,8 +103,8 @@ final class GlobalStage implements AutoCloseable {
      * @param target         the original outputs F(x), n x d_m
      * @param preActivations the original hidden pre-activations A_l, l < m - 1 (used when beta > 0)
      */
-    GlobalStage(Backend b, List<CompressedLayer> init, boolean[] trained, Rows x, Rows target, List<Rows> preActivations,
-                Options options, Progress progress) {
+    public GlobalStage(Backend b, List<CompressedLayer> init, boolean[] trained, Rows x, Rows target, List<Rows> preActivations,
+                       Options options, Progress progress) {
         this.b = b;
         this.options = options;
         this.progress = progress;
@@ -437,7 +443,7 @@ final class GlobalStage implements AutoCloseable {
     }
 
     /** Runs the epochs; the stage's tensors hold the chosen factors afterwards. */
-    Result run() {
+    public Result run() {
         List<String> notes = new ArrayList<>();
         List<Tensor> state = state();
         List<Tensor> good = state.stream().map(t -> DeviceOps.copy(b, t)).toList();

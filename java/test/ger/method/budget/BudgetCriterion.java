@@ -1,10 +1,16 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.CompressionResult;
+import ger.method.CompressionSession;
+import ger.method.CriterionInputs;
+import ger.method.MethodName;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.RankRule;
 import ger.model.CompressedModel;
 import ger.model.FcStack;
-import ger.tensor.Matrix;
 
 import java.util.Arrays;
 import java.util.List;
@@ -17,8 +23,8 @@ import java.util.Set;
  * the uniform model stores at least as many weights); prints the calibration rows' output errors.
  *
  * <pre>
- * java ... ger.method.BudgetCriterion demo MODEL.safetensors FASHION_MNIST_DIR lrd,as,ger 12,16,24,32,48 [schedule] [epochs]
- * java ... ger.method.BudgetCriterion vgg19 N lrd 10,16,32 [schedule] [epochs]
+ * java ... ger.method.budget.BudgetCriterion demo MODEL.safetensors FASHION_MNIST_DIR lrd,as,ger 12,16,24,32,48 [schedule] [epochs]
+ * java ... ger.method.budget.BudgetCriterion vgg19 N lrd 10,16,32 [schedule] [epochs]
  * </pre>
  */
 public final class BudgetCriterion {
@@ -28,19 +34,16 @@ public final class BudgetCriterion {
     public static void main(String[] args) {
         CriterionInputs inputs = CriterionInputs.of(args);
         FcStack model = inputs.model();
-        Matrix calib = inputs.calib();
         List<MethodName> methods = Arrays.stream(inputs.rest().get(0).split(",")).map(MethodName::parse).toList();
         List<Double> rates = Arrays.stream(inputs.rest().get(1).split(",")).map(Double::parseDouble).toList();
         String schedule = inputs.optional(2, "0.01x25,1x25");
         int epochs = Integer.parseInt(inputs.optional(3, "20"));
         Options options = CriterionInputs.options(schedule, epochs);
-        System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d global epochs, lr found%n%n",
-                inputs.name(), calib.rows(), schedule, epochs);
-        System.out.println("| method | rate R | budgeted ranks | budgeted rate | budgeted error | uniform k | uniform rate "
-                + "| uniform error | budgeted / uniform |");
-        System.out.println("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+        inputs.printHeading(schedule, epochs + " global epochs, lr found", "| method | rate R | budgeted ranks | budgeted rate "
+                + "| budgeted error | uniform k | uniform rate | uniform error | budgeted / uniform |",
+                "|---|---:|---|---:|---:|---:|---:|---:|---:|");
         Backend b = new JavaBackend();
-        try (CompressionSession session = new CompressionSession(b, model, calib, options, Progress.NONE)) {
+        try (CompressionSession session = new CompressionSession(b, model, inputs.calib(), options, Progress.NONE)) {
             for (MethodName m : methods) {
                 for (double rate : rates) {
                     int k = cheapestUniformRankAtMost(model, rate);

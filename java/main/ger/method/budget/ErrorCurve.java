@@ -1,7 +1,10 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
+import ger.method.DeviceOps;
+import ger.method.Rows;
+import ger.method.as.LayerInput;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.tensor.Matrix;

@@ -1,10 +1,17 @@
-package ger.method;
+package ger.method.global;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.CompressionSession;
+import ger.method.CriterionInputs;
+import ger.method.DeviceOps;
+import ger.method.Forward;
+import ger.method.MethodName;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.Rows;
 import ger.model.CompressedLayer;
 import ger.model.FcStack;
-import ger.tensor.Matrix;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +24,8 @@ import java.util.Locale;
  * best fixed one.
  *
  * <pre>
- * java ... ger.method.RateSearchCriterion demo MODEL.safetensors FASHION_MNIST_DIR 8,16,32 [epochs] [schedule]
- * java ... ger.method.RateSearchCriterion alexnet N 256 [epochs] [schedule]
+ * java ... ger.method.global.RateSearchCriterion demo MODEL.safetensors FASHION_MNIST_DIR 8,16,32 [epochs] [schedule]
+ * java ... ger.method.global.RateSearchCriterion alexnet N 256 [epochs] [schedule]
  * </pre>
  */
 public final class RateSearchCriterion {
@@ -28,20 +35,16 @@ public final class RateSearchCriterion {
     public static void main(String[] args) {
         CriterionInputs inputs = CriterionInputs.of(args);
         FcStack model = inputs.model();
-        Matrix calib = inputs.calib();
         List<Integer> ranks = java.util.Arrays.stream(inputs.rest().get(0).split(",")).map(Integer::parseInt).toList();
         int epochs = Integer.parseInt(inputs.optional(1, "30"));
         String schedule = inputs.optional(2, "0.01x25,1x25");
         Options options = CriterionInputs.options(schedule, epochs);
-        System.out.printf(Locale.ROOT, "%s, %d calibration rows, schedule %s, %d epochs, batch 256%n%n",
-                inputs.name(), calib.rows(), schedule, epochs);
-        System.out.println("| k | lr found | final loss (found) | best fixed lr | best final loss (fixed) | found / best - 1 |"
-                + " fixed rates: final loss |");
-        System.out.println("|---|---:|---:|---:|---:|---:|---|");
+        inputs.printHeading(schedule, epochs + " epochs, batch 256", "| k | lr found | final loss (found) | best fixed lr "
+                + "| best final loss (fixed) | found / best - 1 | fixed rates: final loss |", "|---|---:|---:|---:|---:|---:|---|");
         Backend b = new JavaBackend();
         for (int k : ranks) {
-            try (CompressionSession session = new CompressionSession(b, model, calib, options, Progress.NONE);
-                 Rows x = new Rows.OnDevice(b, b.upload(calib), Forward.CHUNK_ROWS);
+            try (CompressionSession session = new CompressionSession(b, model, inputs.calib(), options, Progress.NONE);
+                 Rows x = new Rows.OnDevice(b, b.upload(inputs.calib()), Forward.CHUNK_ROWS);
                  Rows target = x.map(model.outputDim(), (in, out) -> {
                      try (Forward f = Forward.of(b, model); ger.tensor.Tensor y = f.outputs(in)) {
                          DeviceOps.copyInto(b, y, out);

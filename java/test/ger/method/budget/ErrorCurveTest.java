@@ -1,7 +1,13 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.backend.Backend;
 import ger.backend.java.JavaBackend;
+import ger.method.DeviceLayer;
+import ger.method.Fixtures;
+import ger.method.Lrd;
+import ger.method.RankRule;
+import ger.method.Rows;
+import ger.method.as.LayerInput;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
@@ -17,6 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The free error curves against the explicit residuals of their rank-k solutions, in float64. */
 class ErrorCurveTest {
     private final Backend b = new JavaBackend();
+    /** Each test's own draw (JUnit makes an instance per test); failures name it. */
+    private final long seed = System.nanoTime();
+    private final Random r = new Random(seed);
 
     private Rows rows(Matrix m, boolean onHost) {
         return onHost ? new Rows.OnHost(b, m, false, 17) : new Rows.OnDevice(b, b.upload(m), 17);
@@ -42,8 +51,6 @@ class ErrorCurveTest {
     @ParameterizedTest(name = "rows on the host: {0}")
     @ValueSource(booleans = {false, true})
     void asCurveIsTheResidualOfItsRankKSolution(boolean onHost) {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 150, dIn = 12, dOut = 9;
         double ridge = 1e-3;
         Matrix y = Fixtures.gaussian(r, n, dIn, 1, 0.5);
@@ -88,8 +95,6 @@ class ErrorCurveTest {
     @ParameterizedTest(name = "rows on the host: {0}")
     @ValueSource(booleans = {false, true})
     void lrdCurveIsThePreActivationErrorOfTheTruncatedSvd(boolean onHost) {
-        long seed = System.nanoTime();
-        Random r = new Random(seed);
         int n = 120, dIn = 14, dOut = 11;
         Matrix x = Fixtures.gaussian(r, n, dIn, 1, 0.4);
         // Unequal input scales, so that weighing each direction by the inputs matters.

@@ -1,6 +1,8 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.GerException;
+import ger.method.LayerRanks;
+import ger.method.RankRule;
 import ger.model.FcStack;
 
 import java.util.List;

@@ -1,4 +1,4 @@
-package ger.method;
+package ger.method.global;
 
 import java.util.ArrayList;
 import java.util.Comparator;

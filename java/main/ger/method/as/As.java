@@ -1,12 +1,21 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
+import ger.method.Calibration;
+import ger.method.DeviceLayer;
+import ger.method.DeviceOps;
+import ger.method.LayerRanks;
+import ger.method.Options;
+import ger.method.Progress;
+import ger.method.RankRule;
+import ger.method.Rows;
 import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +25,7 @@ import java.util.Map;
  * that the already compressed layers below produce, under rank(M) <= k, alternating Step I
  * (reduced-rank regression) and Step II (the ReLU penalty) over the lambda schedule.
  */
-final class As {
+public final class As {
     private As() {
     }
 
@@ -93,21 +102,23 @@ final class As {
         return bias;
     }
 
+    /** What {@link #run} made: the layers (on the host), the notes for the result, "init &lt;layer&gt;" seconds. */
+    public record Result(List<CompressedLayer> layers, List<String> notes, Map<String, Double> phases) {
+    }
+
     /**
      * AS over the whole stack, bottom-up, each layer at its planned rank. A DENSE layer (or one whose
      * rank would not shrink it, with a note) is refit without the rank constraint on its compressed
      * input (ridge least squares for the linear last layer, the same alternation for a hidden one);
      * while its input is still the original network's there is nothing to refit and it keeps its
-     * weights. A KEEP layer keeps its original weights.
-     *
-     * @param x              the calibration rows, n x d_0 (not closed here)
-     * @param preActivations the original network's A_l for every layer (n x d_l), where x lives
-     * @param firstInput     layer 0's prepared input (the session's, kept across ranks; not closed here)
-     * @param phases         "init &lt;layer&gt;" seconds are added to it
+     * weights. A KEEP layer keeps its original weights. The calibration's rows and layer 0's input are
+     * read, not closed.
      */
-    static List<CompressedLayer> run(Backend b, FcStack model, LayerRanks ranks, Rows x, List<Rows> preActivations,
-                                     FirstLayerInput firstInput, Options options, Progress progress,
-                                     List<String> notes, Map<String, Double> phases) {
+    public static Result run(Calibration calibration, LayerRanks ranks, Options options, Progress progress) {
+        Backend b = calibration.backend();
+        FcStack model = calibration.model();
+        List<String> notes = new ArrayList<>();
+        Map<String, Double> phases = new LinkedHashMap<>();
         List<CompressedLayer> result = new ArrayList<>();
         Rows yhat = null; // the input of layer l > 0, owned here
         boolean originalInput = true; // whether every layer below kept its original weights
@@ -116,7 +127,7 @@ final class As {
                 long start = System.nanoTime();
                 DenseLayer d = model.layer(l);
                 boolean relu = model.hasRelu(l);
-                Rows input = l == 0 ? x : yhat;
+                Rows input = l == 0 ? calibration.x() : yhat;
                 Rows next = null;
                 int k = ranks.of(l);
                 String denseReason = k > 0 ? RankRule.denseReason(d.name(), k, d.out(), d.in()) : null;
@@ -135,8 +146,8 @@ final class As {
                     } else {
                         originalInput = false;
                         yhat = null; // LayerInput takes it (and frees it if it fails)
-                        LayerInput in = l == 0 ? firstInput.get() : LayerInput.of(b, input, options.ridge(), d.name());
-                        try (LayerSolution s = solveLayer(b, in, preActivations.get(l), relu, k, options, d.name(), progress)) {
+                        LayerInput in = l == 0 ? calibration.firstInput().get() : LayerInput.of(b, input, options.ridge(), d.name());
+                        try (LayerSolution s = solveLayer(b, in, calibration.preActivations().get(l), relu, k, options, d.name(), progress)) {
                             notes.addAll(in.notes());
                             notes.addAll(s.notes());
                             result.add(s.download(b, d.name()));
@@ -157,7 +168,7 @@ final class As {
                 b.synchronize();
                 phases.put("init " + d.name(), (System.nanoTime() - start) * 1e-9);
             }
-            return result;
+            return new Result(result, notes, phases);
         } finally {
             if (yhat != null) {
                 yhat.close();

@@ -1,6 +1,7 @@
-package ger.method;
+package ger.method.budget;
 
 import ger.GerException;
+import ger.method.RankRule;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 

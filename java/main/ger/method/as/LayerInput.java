@@ -1,8 +1,10 @@
-package ger.method;
+package ger.method.as;
 
 import ger.GerException;
 import ger.backend.Backend;
 import ger.backend.NotPositiveDefiniteException;
+import ger.method.DeviceOps;
+import ger.method.Rows;
 import ger.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -17,7 +19,7 @@ import java.util.List;
  * When C is not positive definite in float, the ridge is raised tenfold, up to {@link #RETRIES}
  * times, and a note says so.
  */
-abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput, StreamedInput {
+public abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput, StreamedInput {
     static final int RETRIES = 4;
 
     final Backend b;
@@ -36,17 +38,17 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
     }
 
     /** ybar, 1 x d_in. */
-    final Tensor mean() {
+    public final Tensor mean() {
         return mean;
     }
 
     /** L, d_in x d_in, lower. */
-    final Tensor chol() {
+    public final Tensor chol() {
         return chol;
     }
 
     /** The ridge added to the diagonal of Yc^T Yc. */
-    final double eps() {
+    public final double eps() {
         return eps;
     }
 
@@ -88,7 +90,7 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
      * B = L^-1 Yc^T T (d_in x d_out), the coefficients of a target's regression on the whitened
      * input (T n x d_out, not closed): the linear Step I's B for Z = T, a new tensor.
      */
-    abstract Tensor coefficients(Rows target);
+    public abstract Tensor coefficients(Rows target);
 
     /**
      * The layer's output rows Yhat q^T p^T + bias (then relu if asked), the next layer's input: q and
@@ -103,7 +105,7 @@ abstract sealed class LayerInput implements AutoCloseable permits WhitenedInput,
     }
 
     /** Takes ownership of yhat (n x d_in): device rows are centred and whitened in place, host rows kept for streaming. */
-    static LayerInput of(Backend b, Rows yhat, double ridge, String layer) {
+    public static LayerInput of(Backend b, Rows yhat, double ridge, String layer) {
         return switch (yhat) {
             case Rows.OnDevice d -> WhitenedInput.of(b, d, ridge, layer);
             case Rows.OnHost h -> StreamedInput.of(b, h, ridge, layer);

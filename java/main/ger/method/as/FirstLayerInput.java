@@ -1,6 +1,8 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
+import ger.method.DeviceOps;
+import ger.method.Rows;
 import ger.tensor.Matrix;
 
 /**
@@ -8,7 +10,7 @@ import ger.tensor.Matrix;
  * same at every rank: built on first use and kept until closed, so that the session hands it down to
  * AS and the rank budget rather than they call back into the session for it.
  */
-final class FirstLayerInput implements AutoCloseable {
+public final class FirstLayerInput implements AutoCloseable {
     private final Backend b;
     private final Rows x;
     private final Matrix calib;
@@ -17,7 +19,7 @@ final class FirstLayerInput implements AutoCloseable {
     private LayerInput input;
 
     /** x: the session's calibration rows (not closed here); calib: the same rows on the host, for a streamed copy. */
-    FirstLayerInput(Backend b, Rows x, Matrix calib, double ridge, String layer) {
+    public FirstLayerInput(Backend b, Rows x, Matrix calib, double ridge, String layer) {
         this.b = b;
         this.x = x;
         this.calib = calib;
@@ -26,7 +28,7 @@ final class FirstLayerInput implements AutoCloseable {
     }
 
     /** The input, prepared on the first call; owned here (callers do not close it). */
-    LayerInput get() {
+    public LayerInput get() {
         if (input == null) {
             // The device input is whitened in place, so it gets a copy; host rows are only read.
             Rows rows = switch (x) {

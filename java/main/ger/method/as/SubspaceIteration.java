@@ -1,8 +1,9 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
 import ger.backend.Eigen;
 import ger.backend.NotPositiveDefiniteException;
+import ger.method.DeviceOps;
 import ger.tensor.Tensor;
 
 /**
@@ -19,12 +20,18 @@ final class SubspaceIteration {
     private SubspaceIteration() {
     }
 
-    /** Whether forming S (d_in d_out^2) costs less than applying B^T (B V) STEPS + 1 times, for a formed B. */
+    /**
+     * Whether forming S costs less than applying B^T (B V) STEPS + 1 times: only for a formed B, where
+     * S costs d_in d_out^2 and no more (from the product it would cost forming B first).
+     */
     static boolean formS(WhitenedCoefficients bMat, int p) {
+        if (!(bMat instanceof WhitenedCoefficients.Formed formed)) {
+            return false;
+        }
         double applications = STEPS + 1;
-        double dIn = bMat.rows();
-        double dOut = bMat.cols();
-        return bMat.formed() && dOut * (dIn + applications * p) < 2.0 * applications * dIn * p;
+        double dIn = formed.matrix().rows();
+        double dOut = formed.matrix().cols();
+        return dOut * (dIn + applications * p) < 2.0 * applications * dIn * p;
     }
 
     /**

@@ -1,6 +1,8 @@
-package ger.method;
+package ger.method.as;
 
 import ger.backend.Backend;
+import ger.method.DeviceOps;
+import ger.method.Rows;
 import ger.tensor.Tensor;
 
 import java.util.List;
@@ -133,7 +135,7 @@ final class WhitenedInput extends LayerInput {
     }
 
     /** B = W^T T: the columns of W sum to zero, so T needs no centring. */
-    Tensor coefficients(Rows target) {
+    public Tensor coefficients(Rows target) {
         if (!(target instanceof Rows.OnDevice t)) {
             throw new IllegalArgumentException("a device-resident input needs a device-resident target");
         }
