@@ -69,6 +69,17 @@ public final class Fixtures {
         }
     }
 
+    /** s rounded to float32. */
+    public static Matrix matrix(SimpleMatrix s) {
+        Matrix m = Matrix.zeros(s.getNumRows(), s.getNumCols());
+        for (int i = 0; i < s.getNumRows(); i++) {
+            for (int j = 0; j < s.getNumCols(); j++) {
+                m.set(i, j, (float) s.get(i, j));
+            }
+        }
+        return m;
+    }
+
     public static SimpleMatrix ejml(Matrix m) {
         SimpleMatrix s = new SimpleMatrix(m.rows(), m.cols());
         for (int i = 0; i < m.rows(); i++) {

@@ -315,16 +315,6 @@ class AsTest {
         return x.mult(s).mult(u.transpose());
     }
 
-    private static Matrix toMatrix(SimpleMatrix s) {
-        Matrix m = Matrix.zeros(s.getNumRows(), s.getNumCols());
-        for (int i = 0; i < s.getNumRows(); i++) {
-            for (int j = 0; j < s.getNumCols(); j++) {
-                m.set(i, j, (float) s.get(i, j));
-            }
-        }
-        return m;
-    }
-
     @Test
     void warmStartedSubspaceIterationSpansTheTopEigenvectors() {
         int dIn = 30, dOut = 40, k = 5;
@@ -333,7 +323,7 @@ class AsTest {
         SimpleMatrix b2 = b1.plus(Fixtures.ejml(Fixtures.gaussian(r, dIn, dOut, 0.05, 0)));
         SimpleMatrix reference = Fixtures.topLeftSingular(b2.transpose().mult(b2), k);
         try (TopEigenvectors eigen = new TopEigenvectors(b, k, dIn, dOut, Options.EigenSolver.SUBSPACE);
-             Tensor t1 = b.upload(toMatrix(b1)); Tensor t2 = b.upload(toMatrix(b2))) {
+             Tensor t1 = b.upload(Fixtures.matrix(b1)); Tensor t2 = b.upload(Fixtures.matrix(b2))) {
             eigen.next(new WhitenedCoefficients.Formed(b, t1)).close();
             try (Tensor u = eigen.next(new WhitenedCoefficients.Formed(b, t2))) {
                 SimpleMatrix uk = Fixtures.ejml(b.download(u));
@@ -344,7 +334,7 @@ class AsTest {
             }
         }
         // From a cold random start, more steps reach the same space.
-        try (Tensor t = b.upload(toMatrix(b1)); Tensor v = b.upload(Fixtures.gaussian(r, dOut, 2 * k, 1, 0))) {
+        try (Tensor t = b.upload(Fixtures.matrix(b1)); Tensor v = b.upload(Fixtures.gaussian(r, dOut, 2 * k, 1, 0))) {
             SimpleMatrix ref1 = Fixtures.topLeftSingular(b1.transpose().mult(b1), k);
             for (Tensor s : new Tensor[] {null, gram(t)}) {
                 try (Tensor ritz = SubspaceIteration.refine(b, new WhitenedCoefficients.Formed(b, t), s, v, 6)) {
