@@ -122,18 +122,25 @@ final class Cl {
     }
 
     static String string(cl_device_id device, int param) {
-        long[] size = new long[1];
-        run("clGetDeviceInfo", () -> clGetDeviceInfo(device, param, 0, null, size));
-        byte[] bytes = new byte[(int) size[0]];
-        run("clGetDeviceInfo", () -> clGetDeviceInfo(device, param, bytes.length, Pointer.to(bytes), null));
-        return cString(bytes);
+        return string("clGetDeviceInfo", (size, value, sizeRet) -> clGetDeviceInfo(device, param, size, value, sizeRet));
     }
 
     static String string(cl_platform_id platform, int param) {
+        return string("clGetPlatformInfo", (size, value, sizeRet) -> clGetPlatformInfo(platform, param, size, value, sizeRet));
+    }
+
+    /** One object's one parameter of a clGet*Info query: {@code (param_value_size, param_value, param_value_size_ret)}. */
+    @FunctionalInterface
+    private interface InfoQuery {
+        int query(long size, Pointer value, long[] sizeRet);
+    }
+
+    /** A string parameter: its size first, then its bytes. */
+    private static String string(String what, InfoQuery q) {
         long[] size = new long[1];
-        run("clGetPlatformInfo", () -> clGetPlatformInfo(platform, param, 0, null, size));
+        run(what, () -> q.query(0, null, size));
         byte[] bytes = new byte[(int) size[0]];
-        run("clGetPlatformInfo", () -> clGetPlatformInfo(platform, param, bytes.length, Pointer.to(bytes), null));
+        run(what, () -> q.query(bytes.length, Pointer.to(bytes), null));
         return cString(bytes);
     }
 

@@ -8,8 +8,8 @@ import static ger.backend.cuda.internal.Binder.FLOAT;
 import static ger.backend.cuda.internal.Binder.INT;
 import static ger.backend.cuda.internal.Binder.LONG;
 import static ger.backend.cuda.internal.Binder.PTR;
-import static ger.backend.cuda.internal.Status.check;
-import static ger.backend.cuda.internal.Status.rethrow;
+import static ger.backend.cuda.internal.NativeCall.call;
+import static ger.backend.cuda.internal.NativeCall.outPointer;
 
 /**
  * cuBLAS (libcublas.so.13 / .12), one handle bound to one stream. Matrices are column-major here, as
@@ -62,15 +62,9 @@ public final class Cublas implements AutoCloseable {
     public Cublas(MemorySegment stream, boolean tf32) {
         this.defaultMath = tf32 ? TF32_TENSOR_OP_MATH : DEFAULT_MATH;
         this.b = bindings();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) b.create.invokeExact(out), "cublasCreate_v2");
-            handle = out.get(PTR, 0);
-            check((int) b.setStream.invokeExact(handle, stream), "cublasSetStream_v2");
-            check((int) b.setMathMode.invokeExact(handle, defaultMath), "cublasSetMathMode");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        handle = outPointer("cublasCreate_v2", created -> (int) b.create.invokeExact(created));
+        call("cublasSetStream_v2", () -> (int) b.setStream.invokeExact(handle, stream));
+        call("cublasSetMathMode", () -> (int) b.setMathMode.invokeExact(handle, defaultMath));
     }
 
     /**
@@ -79,11 +73,7 @@ public final class Cublas implements AutoCloseable {
      * TRSM stay fp32).
      */
     public void tensorCores(boolean on) {
-        try {
-            check((int) b.setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : defaultMath), "cublasSetMathMode");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cublasSetMathMode", () -> (int) b.setMathMode.invokeExact(handle, on ? TF32_TENSOR_OP_MATH : defaultMath));
     }
 
     /**
@@ -93,11 +83,8 @@ public final class Cublas implements AutoCloseable {
      */
     public void sgemm(ColumnMajor.Gemm g, float alpha, long a, long b, float beta, long c) {
         try (Arena arena = Arena.ofConfined()) {
-            check((int) this.b.sgemm.invokeExact(handle, g.transa(), g.transb(), g.m(), g.n(), g.k(),
-                    arena.allocateFrom(FLOAT, alpha), a, g.lda(), b, g.ldb(), arena.allocateFrom(FLOAT, beta), c, g.ldc()),
-                    "cublasSgemm_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
+            call("cublasSgemm_v2", () -> (int) this.b.sgemm.invokeExact(handle, g.transa(), g.transb(), g.m(), g.n(), g.k(),
+                    arena.allocateFrom(FLOAT, alpha), a, g.lda(), b, g.ldb(), arena.allocateFrom(FLOAT, beta), c, g.ldc()));
         }
     }
 
@@ -108,10 +95,8 @@ public final class Cublas implements AutoCloseable {
      */
     public void ssyrk(int uplo, int trans, int n, int k, float alpha, long a, int lda, float beta, long c, int ldc) {
         try (Arena arena = Arena.ofConfined()) {
-            check((int) b.ssyrk.invokeExact(handle, uplo, trans, n, k, arena.allocateFrom(FLOAT, alpha), a, lda,
-                    arena.allocateFrom(FLOAT, beta), c, ldc), "cublasSsyrk_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
+            call("cublasSsyrk_v2", () -> (int) b.ssyrk.invokeExact(handle, uplo, trans, n, k,
+                    arena.allocateFrom(FLOAT, alpha), a, lda, arena.allocateFrom(FLOAT, beta), c, ldc));
         }
     }
 
@@ -123,20 +108,14 @@ public final class Cublas implements AutoCloseable {
      */
     public void strsm(ColumnMajor.Trsm t, float alpha, long a, long bMatrix) {
         try (Arena arena = Arena.ofConfined()) {
-            check((int) b.strsm.invokeExact(handle, t.side(), t.uplo(), t.trans(), t.diag(), t.m(), t.n(),
-                    arena.allocateFrom(FLOAT, alpha), a, t.lda(), bMatrix, t.ldb()), "cublasStrsm_v2");
-        } catch (Throwable e) {
-            throw rethrow(e);
+            call("cublasStrsm_v2", () -> (int) b.strsm.invokeExact(handle, t.side(), t.uplo(), t.trans(), t.diag(),
+                    t.m(), t.n(), arena.allocateFrom(FLOAT, alpha), a, t.lda(), bMatrix, t.ldb()));
         }
     }
 
     /** {@code cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)} */
     @Override
     public void close() {
-        try {
-            check((int) b.destroy.invokeExact(handle), "cublasDestroy_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cublasDestroy_v2", () -> (int) b.destroy.invokeExact(handle));
     }
 }

@@ -1,6 +1,5 @@
 package ger.backend.cuda.internal;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
@@ -8,8 +7,9 @@ import static ger.backend.cuda.internal.Binder.BYTE;
 import static ger.backend.cuda.internal.Binder.INT;
 import static ger.backend.cuda.internal.Binder.LONG;
 import static ger.backend.cuda.internal.Binder.PTR;
-import static ger.backend.cuda.internal.Status.check;
-import static ger.backend.cuda.internal.Status.rethrow;
+import static ger.backend.cuda.internal.NativeCall.call;
+import static ger.backend.cuda.internal.NativeCall.outInt;
+import static ger.backend.cuda.internal.NativeCall.outPointer;
 
 /**
  * cuSOLVER dense (libcusolver.so.12 / .11), one handle bound to one stream. Column-major, as
@@ -61,14 +61,8 @@ public final class Cusolver implements AutoCloseable {
      */
     public Cusolver(MemorySegment stream) {
         this.b = bindings();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) b.create.invokeExact(out), "cusolverDnCreate");
-            handle = out.get(PTR, 0);
-            check((int) b.setStream.invokeExact(handle, stream), "cusolverDnSetStream");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        handle = outPointer("cusolverDnCreate", created -> (int) b.create.invokeExact(created));
+        call("cusolverDnSetStream", () -> (int) b.setStream.invokeExact(handle, stream));
     }
 
     /**
@@ -76,13 +70,8 @@ public final class Cusolver implements AutoCloseable {
      * cublasFillMode_t uplo, int n, float *A, int lda, int *Lwork)}: workspace floats.
      */
     public int potrfBufferSize(int uplo, int n, long a, int lda) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) b.potrfBufferSize.invokeExact(handle, uplo, n, a, lda, out), "cusolverDnSpotrf_bufferSize");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cusolverDnSpotrf_bufferSize",
+                lwork -> (int) b.potrfBufferSize.invokeExact(handle, uplo, n, a, lda, lwork));
     }
 
     /**
@@ -91,11 +80,7 @@ public final class Cusolver implements AutoCloseable {
      * minor of order i is not positive definite.
      */
     public void potrf(int uplo, int n, long a, int lda, long work, int lwork, long devInfo) {
-        try {
-            check((int) b.potrf.invokeExact(handle, uplo, n, a, lda, work, lwork, devInfo), "cusolverDnSpotrf");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cusolverDnSpotrf", () -> (int) b.potrf.invokeExact(handle, uplo, n, a, lda, work, lwork, devInfo));
     }
 
     /**
@@ -104,13 +89,8 @@ public final class Cusolver implements AutoCloseable {
      * int *lwork)}
      */
     public int syevdBufferSize(int jobz, int uplo, int n, long a, int lda, long w) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) b.syevdBufferSize.invokeExact(handle, jobz, uplo, n, a, lda, w, out), "cusolverDnSsyevd_bufferSize");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cusolverDnSsyevd_bufferSize",
+                lwork -> (int) b.syevdBufferSize.invokeExact(handle, jobz, uplo, n, a, lda, w, lwork));
     }
 
     /**
@@ -119,22 +99,12 @@ public final class Cusolver implements AutoCloseable {
      * eigenvalues ascending in W, eigenvectors in the columns of A.
      */
     public void syevd(int jobz, int uplo, int n, long a, int lda, long w, long work, int lwork, long devInfo) {
-        try {
-            check((int) b.syevd.invokeExact(handle, jobz, uplo, n, a, lda, w, work, lwork, devInfo), "cusolverDnSsyevd");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cusolverDnSsyevd", () -> (int) b.syevd.invokeExact(handle, jobz, uplo, n, a, lda, w, work, lwork, devInfo));
     }
 
     /** {@code cusolverStatus_t cusolverDnSgesvd_bufferSize(cusolverDnHandle_t handle, int m, int n, int *lwork)} */
     public int gesvdBufferSize(int m, int n) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) b.gesvdBufferSize.invokeExact(handle, m, n, out), "cusolverDnSgesvd_bufferSize");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cusolverDnSgesvd_bufferSize", lwork -> (int) b.gesvdBufferSize.invokeExact(handle, m, n, lwork));
     }
 
     /**
@@ -145,21 +115,13 @@ public final class Cusolver implements AutoCloseable {
      */
     public void gesvd(char jobu, char jobvt, int m, int n, long a, int lda, long s, long u, int ldu, long vt, int ldvt,
                       long work, int lwork, long devInfo) {
-        try {
-            check((int) b.gesvd.invokeExact(handle, (byte) jobu, (byte) jobvt, m, n, a, lda, s, u, ldu, vt, ldvt,
-                    work, lwork, 0L, devInfo), "cusolverDnSgesvd");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cusolverDnSgesvd", () -> (int) b.gesvd.invokeExact(handle, (byte) jobu, (byte) jobvt, m, n, a, lda, s, u, ldu,
+                vt, ldvt, work, lwork, 0L, devInfo));
     }
 
     /** {@code cusolverStatus_t cusolverDnDestroy(cusolverDnHandle_t handle)} */
     @Override
     public void close() {
-        try {
-            check((int) b.destroy.invokeExact(handle), "cusolverDnDestroy");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cusolverDnDestroy", () -> (int) b.destroy.invokeExact(handle));
     }
 }

@@ -10,8 +10,10 @@ import static ger.backend.cuda.internal.Binder.FLOAT;
 import static ger.backend.cuda.internal.Binder.INT;
 import static ger.backend.cuda.internal.Binder.LONG;
 import static ger.backend.cuda.internal.Binder.PTR;
-import static ger.backend.cuda.internal.Status.check;
-import static ger.backend.cuda.internal.Status.rethrow;
+import static ger.backend.cuda.internal.NativeCall.call;
+import static ger.backend.cuda.internal.NativeCall.out;
+import static ger.backend.cuda.internal.NativeCall.outInt;
+import static ger.backend.cuda.internal.NativeCall.outPointer;
 
 /**
  * The CUDA driver API (libcuda.so.1), bound by the names it exports. Each method calls one function,
@@ -101,22 +103,12 @@ public final class Driver {
 
     /** {@code CUresult cuInit(unsigned int Flags)} */
     public void init() {
-        try {
-            check((int) cuInit.invokeExact(0), "cuInit");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuInit", () -> (int) cuInit.invokeExact(0));
     }
 
     /** {@code CUresult cuDriverGetVersion(int *driverVersion)}: e.g. 13000 for CUDA 13.0. */
     public int driverVersion() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) cuDriverGetVersion.invokeExact(out), "cuDriverGetVersion");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cuDriverGetVersion", version -> (int) cuDriverGetVersion.invokeExact(version));
     }
 
     /** {@code CUresult cuMemGetInfo_v2(size_t *free, size_t *total)}: the free bytes of the current context's device. */
@@ -124,43 +116,27 @@ public final class Driver {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment free = arena.allocate(LONG);
             MemorySegment total = arena.allocate(LONG);
-            check((int) cuMemGetInfo.invokeExact(free, total), "cuMemGetInfo_v2");
+            call("cuMemGetInfo_v2", () -> (int) cuMemGetInfo.invokeExact(free, total));
             return free.get(LONG, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
     /** {@code CUresult cuDeviceGetCount(int *count)} */
     public int deviceCount() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) cuDeviceGetCount.invokeExact(out), "cuDeviceGetCount");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cuDeviceGetCount", count -> (int) cuDeviceGetCount.invokeExact(count));
     }
 
     /** {@code CUresult cuDeviceGet(CUdevice *device, int ordinal)} */
     public int device(int ordinal) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) cuDeviceGet.invokeExact(out, ordinal), "cuDeviceGet");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cuDeviceGet", device -> (int) cuDeviceGet.invokeExact(device, ordinal));
     }
 
     /** {@code CUresult cuDeviceGetName(char *name, int len, CUdevice dev)} */
     public String deviceName(int device) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(256);
-            check((int) cuDeviceGetName.invokeExact(out, 256, device), "cuDeviceGetName");
-            return out.getString(0);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment name = arena.allocate(256);
+            call("cuDeviceGetName", () -> (int) cuDeviceGetName.invokeExact(name, 256, device));
+            return name.getString(0);
         }
     }
 
@@ -175,132 +151,72 @@ public final class Driver {
      * int blockSize, size_t dynamicSMemSize)}: how many blocks of the kernel one SM holds at once.
      */
     public int residentBlocksPerMultiprocessor(MemorySegment function, int blockSize) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) cuOccupancyMaxActiveBlocksPerMultiprocessor.invokeExact(out, function, blockSize, 0L),
-                    "cuOccupancyMaxActiveBlocksPerMultiprocessor");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cuOccupancyMaxActiveBlocksPerMultiprocessor",
+                blocks -> (int) cuOccupancyMaxActiveBlocksPerMultiprocessor.invokeExact(blocks, function, blockSize, 0L));
     }
 
     /** {@code CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)} */
     public int deviceAttribute(int attribute, int device) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(INT);
-            check((int) cuDeviceGetAttribute.invokeExact(out, attribute, device), "cuDeviceGetAttribute");
-            return out.get(INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outInt("cuDeviceGetAttribute", value -> (int) cuDeviceGetAttribute.invokeExact(value, attribute, device));
     }
 
     /** {@code CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)} */
     public MemorySegment primaryContextRetain(int device) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) cuDevicePrimaryCtxRetain.invokeExact(out, device), "cuDevicePrimaryCtxRetain");
-            return out.get(PTR, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outPointer("cuDevicePrimaryCtxRetain",
+                context -> (int) cuDevicePrimaryCtxRetain.invokeExact(context, device));
     }
 
     /** {@code CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)} */
     public void primaryContextRelease(int device) {
-        try {
-            check((int) cuDevicePrimaryCtxRelease.invokeExact(device), "cuDevicePrimaryCtxRelease_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuDevicePrimaryCtxRelease_v2", () -> (int) cuDevicePrimaryCtxRelease.invokeExact(device));
     }
 
     /** {@code CUresult cuCtxSetCurrent(CUcontext ctx)} */
     public void setCurrent(MemorySegment context) {
-        try {
-            check((int) cuCtxSetCurrent.invokeExact(context), "cuCtxSetCurrent");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuCtxSetCurrent", () -> (int) cuCtxSetCurrent.invokeExact(context));
     }
 
     /** {@code CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags)} */
     public MemorySegment streamCreate(int flags) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) cuStreamCreate.invokeExact(out, flags), "cuStreamCreate");
-            return out.get(PTR, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outPointer("cuStreamCreate", stream -> (int) cuStreamCreate.invokeExact(stream, flags));
     }
 
     /** {@code CUresult cuStreamDestroy_v2(CUstream hStream)} */
     public void streamDestroy(MemorySegment stream) {
-        try {
-            check((int) cuStreamDestroy.invokeExact(stream), "cuStreamDestroy_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuStreamDestroy_v2", () -> (int) cuStreamDestroy.invokeExact(stream));
     }
 
     /** {@code CUresult cuStreamSynchronize(CUstream hStream)} */
     public void streamSynchronize(MemorySegment stream) {
-        try {
-            check((int) cuStreamSynchronize.invokeExact(stream), "cuStreamSynchronize");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuStreamSynchronize", () -> (int) cuStreamSynchronize.invokeExact(stream));
     }
 
     /** {@code CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)} */
     public MemorySegment eventCreate() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) cuEventCreate.invokeExact(out, 0), "cuEventCreate");
-            return out.get(PTR, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outPointer("cuEventCreate", event -> (int) cuEventCreate.invokeExact(event, 0));
     }
 
     /** {@code CUresult cuEventRecord(CUevent hEvent, CUstream hStream)} */
     public void eventRecord(MemorySegment event, MemorySegment stream) {
-        try {
-            check((int) cuEventRecord.invokeExact(event, stream), "cuEventRecord");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuEventRecord", () -> (int) cuEventRecord.invokeExact(event, stream));
     }
 
     /** {@code CUresult cuEventSynchronize(CUevent hEvent)} */
     public void eventSynchronize(MemorySegment event) {
-        try {
-            check((int) cuEventSynchronize.invokeExact(event), "cuEventSynchronize");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuEventSynchronize", () -> (int) cuEventSynchronize.invokeExact(event));
     }
 
     /** {@code CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd)} */
     public float eventElapsedMillis(MemorySegment start, MemorySegment end) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(FLOAT);
-            check((int) cuEventElapsedTime.invokeExact(out, start, end), "cuEventElapsedTime_v2");
-            return out.get(FLOAT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return out(arena, FLOAT, "cuEventElapsedTime_v2",
+                    millis -> (int) cuEventElapsedTime.invokeExact(millis, start, end)).get(FLOAT, 0);
         }
     }
 
     /** {@code CUresult cuEventDestroy_v2(CUevent hEvent)} */
     public void eventDestroy(MemorySegment event) {
-        try {
-            check((int) cuEventDestroy.invokeExact(event), "cuEventDestroy_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuEventDestroy_v2", () -> (int) cuEventDestroy.invokeExact(event));
     }
 
     /**
@@ -309,11 +225,8 @@ public final class Driver {
      */
     public long memAllocAsync(long bytes, MemorySegment stream) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(LONG);
-            check((int) cuMemAllocAsync.invokeExact(out, bytes, stream), "cuMemAllocAsync");
-            return out.get(LONG, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return out(arena, LONG, "cuMemAllocAsync",
+                    pointer -> (int) cuMemAllocAsync.invokeExact(pointer, bytes, stream)).get(LONG, 0);
         }
     }
 
@@ -322,11 +235,7 @@ public final class Driver {
      * before it on the stream is done, so freeing never waits for the GPU.
      */
     public void memFreeAsync(long pointer, MemorySegment stream) {
-        try {
-            check((int) cuMemFreeAsync.invokeExact(pointer, stream), "cuMemFreeAsync");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuMemFreeAsync", () -> (int) cuMemFreeAsync.invokeExact(pointer, stream));
     }
 
     /** CUmemPool_attribute CU_MEMPOOL_ATTR_RELEASE_THRESHOLD (value: cuuint64_t bytes). */
@@ -343,17 +252,10 @@ public final class Driver {
      */
     public long poolIdleBytes(int device) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pool = arena.allocate(PTR);
-            check((int) cuDeviceGetDefaultMemPool.invokeExact(pool, device), "cuDeviceGetDefaultMemPool");
-            MemorySegment reserved = arena.allocate(LONG);
-            MemorySegment used = arena.allocate(LONG);
-            check((int) cuMemPoolGetAttribute.invokeExact(pool.get(PTR, 0), MEMPOOL_ATTR_RESERVED_MEM_CURRENT, reserved),
-                    "cuMemPoolGetAttribute");
-            check((int) cuMemPoolGetAttribute.invokeExact(pool.get(PTR, 0), MEMPOOL_ATTR_USED_MEM_CURRENT, used),
-                    "cuMemPoolGetAttribute");
-            return Math.max(0, reserved.get(LONG, 0) - used.get(LONG, 0));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment pool = defaultMemPool(arena, device);
+            long reserved = poolAttribute(arena, pool, MEMPOOL_ATTR_RESERVED_MEM_CURRENT);
+            long used = poolAttribute(arena, pool, MEMPOOL_ATTR_USED_MEM_CURRENT);
+            return Math.max(0, reserved - used);
         }
     }
 
@@ -365,13 +267,22 @@ public final class Driver {
      */
     public void setPoolReleaseThreshold(int device, long bytes) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pool = arena.allocate(PTR);
-            check((int) cuDeviceGetDefaultMemPool.invokeExact(pool, device), "cuDeviceGetDefaultMemPool");
-            check((int) cuMemPoolSetAttribute.invokeExact(pool.get(PTR, 0), MEMPOOL_ATTR_RELEASE_THRESHOLD,
-                    arena.allocateFrom(LONG, bytes)), "cuMemPoolSetAttribute");
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment pool = defaultMemPool(arena, device);
+            call("cuMemPoolSetAttribute", () -> (int) cuMemPoolSetAttribute.invokeExact(pool, MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                    arena.allocateFrom(LONG, bytes)));
         }
+    }
+
+    /** {@code CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool_out, CUdevice dev)}, its slot from {@code arena}. */
+    private MemorySegment defaultMemPool(Arena arena, int device) {
+        return out(arena, PTR, "cuDeviceGetDefaultMemPool",
+                pool -> (int) cuDeviceGetDefaultMemPool.invokeExact(pool, device)).get(PTR, 0);
+    }
+
+    /** {@code CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr, void *value)}, a cuuint64_t. */
+    private long poolAttribute(Arena arena, MemorySegment pool, int attribute) {
+        return out(arena, LONG, "cuMemPoolGetAttribute",
+                value -> (int) cuMemPoolGetAttribute.invokeExact(pool, attribute, value)).get(LONG, 0);
     }
 
     /**
@@ -380,11 +291,7 @@ public final class Driver {
      * buffer may be freed on return.
      */
     public void copyHostToDevice(long dst, MemorySegment src, long bytes, MemorySegment stream) {
-        try {
-            check((int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyHtoDAsync_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuMemcpyHtoDAsync_v2", () -> (int) cuMemcpyHtoDAsync.invokeExact(dst, src, bytes, stream));
     }
 
     /**
@@ -392,60 +299,35 @@ public final class Driver {
      * CUstream hStream)}; the caller synchronizes the stream before reading dst.
      */
     public void copyDeviceToHost(MemorySegment dst, long src, long bytes, MemorySegment stream) {
-        try {
-            check((int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoHAsync_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuMemcpyDtoHAsync_v2", () -> (int) cuMemcpyDtoHAsync.invokeExact(dst, src, bytes, stream));
     }
 
     /** {@code CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)} */
     public void copyDeviceToDevice(long dst, long src, long bytes, MemorySegment stream) {
-        try {
-            check((int) cuMemcpyDtoDAsync.invokeExact(dst, src, bytes, stream), "cuMemcpyDtoDAsync_v2");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuMemcpyDtoDAsync_v2", () -> (int) cuMemcpyDtoDAsync.invokeExact(dst, src, bytes, stream));
     }
 
     /** {@code CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)} */
     public void memset32(long dst, int value, long count, MemorySegment stream) {
-        try {
-            check((int) cuMemsetD32Async.invokeExact(dst, value, count, stream), "cuMemsetD32Async");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuMemsetD32Async", () -> (int) cuMemsetD32Async.invokeExact(dst, value, count, stream));
     }
 
     /** {@code CUresult cuModuleLoadData(CUmodule *module, const void *image)}: a fatbin, cubin or NUL-terminated PTX. */
     public MemorySegment moduleLoadData(MemorySegment image) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) cuModuleLoadData.invokeExact(out, image), "cuModuleLoadData");
-            return out.get(PTR, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return outPointer("cuModuleLoadData", module -> (int) cuModuleLoadData.invokeExact(module, image));
     }
 
     /** {@code CUresult cuModuleUnload(CUmodule hmod)} */
     public void moduleUnload(MemorySegment module) {
-        try {
-            check((int) cuModuleUnload.invokeExact(module), "cuModuleUnload");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuModuleUnload", () -> (int) cuModuleUnload.invokeExact(module));
     }
 
     /** {@code CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)} */
     public MemorySegment moduleGetFunction(MemorySegment module, String name) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(PTR);
-            check((int) cuModuleGetFunction.invokeExact(out, module, arena.allocateFrom(name)),
-                    "cuModuleGetFunction(" + name + ")");
-            return out.get(PTR, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
+            MemorySegment cName = arena.allocateFrom(name);
+            return out(arena, PTR, "cuModuleGetFunction(" + name + ")",
+                    function -> (int) cuModuleGetFunction.invokeExact(function, module, cName)).get(PTR, 0);
         }
     }
 
@@ -455,12 +337,7 @@ public final class Driver {
      * unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra)}
      */
     public void launch(MemorySegment function, String name, Launch geometry, MemorySegment stream, MemorySegment params) {
-        try {
-            check((int) cuLaunchKernel.invokeExact(function, geometry.gridX(), geometry.gridY(), 1,
-                    geometry.blockX(), geometry.blockY(), 1, 0, stream, params, MemorySegment.NULL),
-                    "cuLaunchKernel(" + name + ")");
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        call("cuLaunchKernel(" + name + ")", () -> (int) cuLaunchKernel.invokeExact(function, geometry.gridX(),
+                geometry.gridY(), 1, geometry.blockX(), geometry.blockY(), 1, 0, stream, params, MemorySegment.NULL));
     }
 }

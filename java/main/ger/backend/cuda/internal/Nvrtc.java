@@ -11,8 +11,9 @@ import java.util.Map;
 import static ger.backend.cuda.internal.Binder.INT;
 import static ger.backend.cuda.internal.Binder.LONG;
 import static ger.backend.cuda.internal.Binder.PTR;
-import static ger.backend.cuda.internal.Status.check;
-import static ger.backend.cuda.internal.Status.rethrow;
+import static ger.backend.cuda.internal.NativeCall.call;
+import static ger.backend.cuda.internal.NativeCall.invoke;
+import static ger.backend.cuda.internal.NativeCall.out;
 
 /** NVRTC (libnvrtc.so.13 / .12): compiles CUDA C++ to PTX at run time. */
 public final class Nvrtc {
@@ -59,26 +60,24 @@ public final class Nvrtc {
             try {
                 MemorySegment optionArray = cStrings(arena, options);
                 // nvrtcProgram nvrtcCompileProgram(nvrtcProgram prog, int numOptions, const char * const *options)
-                int status = (int) nvrtcCompileProgram.invokeExact(program, options.size(), optionArray);
+                int status = invoke(() -> (int) nvrtcCompileProgram.invokeExact(program, options.size(), optionArray));
                 if (status != 0) {
                     throw new CudaException(Status.message(status, "nvrtcCompileProgram") + " with options "
                             + options + ":\n" + log(arena, program));
                 }
                 // nvrtcResult nvrtcGetPTXSize(nvrtcProgram prog, size_t *ptxSizeRet): counts the NUL
-                MemorySegment size = arena.allocate(LONG);
-                check((int) nvrtcGetPTXSize.invokeExact(program, size), "nvrtcGetPTXSize");
+                MemorySegment size = out(arena, LONG, "nvrtcGetPTXSize",
+                        ptxSize -> (int) nvrtcGetPTXSize.invokeExact(program, ptxSize));
                 MemorySegment ptx = arena.allocate(size.get(LONG, 0));
                 // nvrtcResult nvrtcGetPTX(nvrtcProgram prog, char *ptx)
-                check((int) nvrtcGetPTX.invokeExact(program, ptx), "nvrtcGetPTX");
+                call("nvrtcGetPTX", () -> (int) nvrtcGetPTX.invokeExact(program, ptx));
                 return ptx.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             } finally {
                 MemorySegment holder = arena.allocate(PTR);
                 holder.set(PTR, 0, program);
                 // nvrtcResult nvrtcDestroyProgram(nvrtcProgram *prog)
-                check((int) nvrtcDestroyProgram.invokeExact(holder), "nvrtcDestroyProgram");
+                call("nvrtcDestroyProgram", () -> (int) nvrtcDestroyProgram.invokeExact(holder));
             }
-        } catch (Throwable t) {
-            throw rethrow(t);
         }
     }
 
@@ -86,21 +85,20 @@ public final class Nvrtc {
      * {@code nvrtcResult nvrtcCreateProgram(nvrtcProgram *prog, const char *src, const char *name,
      * int numHeaders, const char * const *headers, const char * const *includeNames)}
      */
-    private MemorySegment createProgram(Arena arena, String name, String source, Map<String, String> headers) throws Throwable {
-        MemorySegment out = arena.allocate(PTR);
+    private MemorySegment createProgram(Arena arena, String name, String source, Map<String, String> headers) {
         List<String> names = List.copyOf(headers.keySet());
         List<String> contents = names.stream().map(headers::get).toList();
-        check((int) nvrtcCreateProgram.invokeExact(out, arena.allocateFrom(source), arena.allocateFrom(name),
-                names.size(), cStrings(arena, contents), cStrings(arena, names)), "nvrtcCreateProgram");
-        return out.get(PTR, 0);
+        return out(arena, PTR, "nvrtcCreateProgram", program -> (int) nvrtcCreateProgram.invokeExact(program,
+                arena.allocateFrom(source), arena.allocateFrom(name), names.size(), cStrings(arena, contents),
+                cStrings(arena, names))).get(PTR, 0);
     }
 
     /** The compiler log: {@code nvrtcGetProgramLogSize(prog, size_t*)} then {@code nvrtcGetProgramLog(prog, char*)}. */
-    private String log(Arena arena, MemorySegment program) throws Throwable {
-        MemorySegment size = arena.allocate(LONG);
-        check((int) nvrtcGetProgramLogSize.invokeExact(program, size), "nvrtcGetProgramLogSize");
+    private String log(Arena arena, MemorySegment program) {
+        MemorySegment size = out(arena, LONG, "nvrtcGetProgramLogSize",
+                logSize -> (int) nvrtcGetProgramLogSize.invokeExact(program, logSize));
         MemorySegment log = arena.allocate(Math.max(1, size.get(LONG, 0)));
-        check((int) nvrtcGetProgramLog.invokeExact(program, log), "nvrtcGetProgramLog");
+        call("nvrtcGetProgramLog", () -> (int) nvrtcGetProgramLog.invokeExact(program, log));
         return log.getString(0);
     }
 

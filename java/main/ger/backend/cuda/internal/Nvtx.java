@@ -7,7 +7,7 @@ import java.util.Optional;
 
 import static ger.backend.cuda.internal.Binder.INT;
 import static ger.backend.cuda.internal.Binder.PTR;
-import static ger.backend.cuda.internal.Status.rethrow;
+import static ger.backend.cuda.internal.NativeCall.invoke;
 
 /**
  * NVTX ranges (libnvtx3interop.so.1) for profilers such as Nsight Systems. Optional: when the library
@@ -35,18 +35,12 @@ public final class Nvtx {
     /** {@code int nvtxRangePushA(const char *message)}: the nesting level, or a negative value on error. */
     public int push(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) push.invokeExact(arena.allocateFrom(name));
-        } catch (Throwable t) {
-            throw rethrow(t);
+            return invoke(() -> (int) push.invokeExact(arena.allocateFrom(name)));
         }
     }
 
     /** {@code int nvtxRangePop(void)} */
     public int pop() {
-        try {
-            return (int) pop.invokeExact();
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return invoke(() -> (int) pop.invokeExact());
     }
 }

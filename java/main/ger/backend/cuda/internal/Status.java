@@ -77,15 +77,4 @@ public final class Status {
         }
         return names.getOrDefault(status, "unknown status");
     }
-
-    /** Passes unchecked throwables through; wraps what a method handle may throw otherwise. */
-    static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
-    }
 }
