@@ -32,36 +32,22 @@ public sealed interface CompressedLayer extends AutoCloseable {
     /** Frees the layer's off-heap matrices. */
     @Override
     default void close() {
-        switch (this) {
-            case Dense d -> {
-                d.weight().close();
-                d.bias().close();
-            }
-            case LowRank lr -> {
-                lr.p().close();
-                lr.q().close();
-                lr.bias().close();
-            }
-            case ProductQuantized pq -> {
-                pq.codebooks().close();
-                pq.bias().close();
-            }
-            case Binarized bin -> {
-                bin.scales().close();
-                bin.bias().close();
-            }
-        }
+        matrices().forEach(Matrix::close);
     }
 
     /** Whether every stored number of the layer (weights, factors, codebooks, scales, bias) is finite. */
     default boolean finite() {
-        List<Matrix> parts = switch (this) {
+        return matrices().stream().allMatch(m -> m.firstNonFinite() < 0);
+    }
+
+    /** The layer's off-heap matrices: its weight, factors, codebooks or scales, then its bias. */
+    private List<Matrix> matrices() {
+        return switch (this) {
             case Dense d -> List.of(d.weight(), d.bias());
             case LowRank lr -> List.of(lr.p(), lr.q(), lr.bias());
             case ProductQuantized pq -> List.of(pq.codebooks(), pq.bias());
             case Binarized bin -> List.of(bin.scales(), bin.bias());
         };
-        return parts.stream().allMatch(m -> m.firstNonFinite() < 0);
     }
 
     /** This layer's own compression rate: 32 in out / stored bits. */

@@ -1,5 +1,7 @@
 package ger.backend.java;
 
+import ger.backend.Conformance;
+import ger.tensor.Matrix;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -16,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Tf32SplitTest {
     @Test
     void roundingKeepsTenMantissaBitsToNearestTiesAway() {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("ger.test.seed", System.nanoTime());
         Random r = new Random(seed);
         for (int i = 0; i < 100_000; i++) {
             float x = (float) (r.nextGaussian() * Math.exp(20 * r.nextGaussian()));
@@ -86,15 +88,14 @@ class Tf32SplitTest {
         return c;
     }
 
-    private static double relativeError(float[] a, float[] b, float[] c, int m, int k, int n) {
+    /** ||c - exact|| / ||exact||, Frobenius norms; exact row-major, c flat row-major of the same shape. */
+    private static double relativeError(double[][] exact, float[] c) {
+        int n = exact[0].length;
         double err = 0;
         double norm = 0;
-        for (int i = 0; i < m; i++) {
+        for (int i = 0; i < exact.length; i++) {
             for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int t = 0; t < k; t++) {
-                    s += (double) a[i * k + t] * b[t * n + j];
-                }
+                double s = exact[i][j];
                 err += (c[i * n + j] - s) * (c[i * n + j] - s);
                 norm += s * s;
             }
@@ -102,11 +103,17 @@ class Tf32SplitTest {
         return Math.sqrt(err / norm);
     }
 
+    /**
+     * The long-k shape has a few hundred outputs: at k = 4097 fp32's own accumulation error is only some
+     * 250 times below TF32's rounding error, and over the 15 outputs of the former 5 x 4097 x 3 it varied
+     * enough that about 1 draw in 200 put the split at up to 3.1x fp32 or TF32 within 80x of the split
+     * (seed 3730481772520), while Tf32Split's hi + lo stayed within 1e-7 of the inputs' exact product.
+     */
     @Test
     void threeTf32ProductsAreAsAccurateAsFp32AndOneIsNot() {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("ger.test.seed", System.nanoTime());
         Random r = new Random(seed);
-        for (int[] mkn : new int[][] {{37, 301, 53}, {129, 1000, 67}, {5, 4097, 3}}) {
+        for (int[] mkn : new int[][] {{37, 301, 53}, {129, 1000, 67}, {17, 4097, 19}}) {
             int m = mkn[0];
             int k = mkn[1];
             int n = mkn[2];
@@ -118,12 +125,16 @@ class Tf32SplitTest {
             for (int i = 0; i < b.length; i++) {
                 b[i] = (float) (r.nextGaussian() * 3);
             }
-            double fp32 = relativeError(a, b, product(a, b, m, k, n, Form.FP32), m, k, n);
-            double split = relativeError(a, b, product(a, b, m, k, n, Form.TF32X3), m, k, n);
-            double tf32 = relativeError(a, b, product(a, b, m, k, n, Form.TF32), m, k, n);
+            double[][] exact;
+            try (Matrix am = Matrix.of(m, k, a); Matrix bm = Matrix.of(k, n, b)) {
+                exact = Conformance.mul(Conformance.d(am), Conformance.d(bm));
+            }
+            double fp32 = relativeError(exact, product(a, b, m, k, n, Form.FP32));
+            double split = relativeError(exact, product(a, b, m, k, n, Form.TF32X3));
+            double tf32 = relativeError(exact, product(a, b, m, k, n, Form.TF32));
             String s = "seed " + seed + ", " + m + " x " + k + " x " + n + ": fp32 " + fp32 + ", 3xtf32 " + split + ", tf32 " + tf32;
             // hi + lo holds 22 of fp32's 24 significant bits, so the split stays within a small factor of
-            // fp32 (measured 1.0 to 1.9x here) while one TF32 product is hundreds of times worse.
+            // fp32 (measured 0.7 to 1.4x here) while one TF32 product is hundreds of times worse.
             assertTrue(split <= 2.5 * fp32, s);
             assertTrue(tf32 >= 100 * split, s);
         }
