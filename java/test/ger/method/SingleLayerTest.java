@@ -7,6 +7,7 @@ import ger.model.CompressedLayer;
 import ger.model.DenseLayer;
 import ger.model.FcStack;
 import ger.tensor.Matrix;
+import org.ejml.simple.SimpleMatrix;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,15 +92,33 @@ class SingleLayerTest {
     @Test
     void asBeatsLrdAndGerBeatsAsOnOneLayer() {
         for (int l = 0; l < model.depth(); l++) {
-            double lrd = session.compress(MethodName.LRD, RANK, Set.of(l)).outputRelError();
-            double as = session.compress(MethodName.AS, RANK, Set.of(l)).outputRelError();
+            CompressionResult lrd = session.compress(MethodName.LRD, RANK, Set.of(l));
+            CompressionResult as = session.compress(MethodName.AS, RANK, Set.of(l));
             double ger = session.compress(MethodName.GER, RANK, Set.of(l)).outputRelError();
-            String what = "seed " + seed + ", layer " + l + ": lrd " + lrd + ", as " + as + ", ger " + ger;
+            String what = "seed " + seed + ", layer " + l + ": lrd " + lrd.outputRelError() + ", as "
+                    + as.outputRelError() + ", ger " + ger;
             if (l == 1) {
-                assertTrue(as <= lrd, what);
+                // AS minimises the hidden layer's own ReLU response; the network's output can still favour
+                // LRD by a few per cent (seed 8770885228274: 0.594 against 0.570).
+                double lrdResponse = responseRelError(l, lrd.model().layers().get(l));
+                double asResponse = responseRelError(l, as.model().layers().get(l));
+                assertTrue(asResponse <= lrdResponse, what + "; layer response lrd " + lrdResponse + ", as " + asResponse);
             }
-            assertTrue(ger <= as * (1 + 1e-5), what);
+            assertTrue(ger <= as.outputRelError() * (1 + 1e-5), what);
         }
+    }
+
+    /** ||relu(h What + b) - relu(h W + b)|| / ||relu(h W + b)||, h the original network's input to hidden layer l. */
+    private double responseRelError(int l, CompressedLayer compressed) {
+        SimpleMatrix h = Fixtures.ejml(calib);
+        for (int j = 0; j < l; j++) {
+            h = Fixtures.relu(Fixtures.affine(h, Fixtures.ejml(model.layer(j).weight()), Fixtures.ejml(model.layer(j).bias())));
+        }
+        SimpleMatrix original = Fixtures.relu(Fixtures.affine(h, Fixtures.ejml(model.layer(l).weight()),
+                Fixtures.ejml(model.layer(l).bias())));
+        SimpleMatrix approximate = Fixtures.relu(Fixtures.affine(h, Fixtures.ejml(compressed.denseWeight()),
+                Fixtures.ejml(compressed.bias())));
+        return Fixtures.relative(approximate, original);
     }
 
     @Test
