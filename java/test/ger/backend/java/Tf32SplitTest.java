@@ -106,8 +106,7 @@ class Tf32SplitTest {
     /**
      * The long-k shape has a few hundred outputs: at k = 4097 fp32's own accumulation error is only some
      * 250 times below TF32's rounding error, and over the 15 outputs of the former 5 x 4097 x 3 it varied
-     * enough that about 1 draw in 200 put the split at up to 3.1x fp32 or TF32 within 80x of the split
-     * (seed 3730481772520), while Tf32Split's hi + lo stayed within 1e-7 of the inputs' exact product.
+     * enough that about 1 draw in 200 failed one of the bounds below (seed 3730481772520).
      */
     @Test
     void threeTf32ProductsAreAsAccurateAsFp32AndOneIsNot() {
