@@ -132,18 +132,8 @@ public final class JavaBackend extends CheckedBackend {
 
     @Override
     protected Eigen implSymmetricEigenTopK(Tensor st, int k) {
-        SymmetricEigen e = SymmetricEigen.of(Dense.toDouble(m(st)));
-        int d = st.rows();
-        Matrix vectors = Matrix.zeros(d, k);
-        double[] values = new double[k];
-        for (int j = 0; j < k; j++) {
-            int src = d - 1 - j; // SymmetricEigen sorts ascending
-            values[j] = e.values()[src];
-            for (int i = 0; i < d; i++) {
-                vectors.set(i, j, (float) e.vectors()[i][src]);
-            }
-        }
-        return new Eigen(values, vectors);
+        SymmetricEigen e = SymmetricEigen.top(Dense.toDouble(m(st)), k);
+        return new Eigen(e.values(), Dense.toMatrix(e.vectors()));
     }
 
     /**
@@ -164,17 +154,16 @@ public final class JavaBackend extends CheckedBackend {
                 gram[j][i] = gram[i][j];
             }
         });
-        SymmetricEigen e = SymmetricEigen.of(gram);
+        SymmetricEigen e = SymmetricEigen.top(gram, k);
         double[] s = new double[k];
         double[][] left = new double[k][]; // eigenvectors of x x^T, as rows
         double[][] right = new double[k][]; // x^T v / s, as rows
         IntStream.range(0, k).parallel().forEach(j -> {
-            int src = r - 1 - j; // SymmetricEigen sorts ascending
-            s[j] = Math.sqrt(Math.max(0, e.values()[src]));
+            s[j] = Math.sqrt(Math.max(0, e.values()[j]));
             left[j] = new double[r];
             right[j] = new double[c];
             for (int i = 0; i < r; i++) {
-                left[j][i] = e.vectors()[i][src];
+                left[j][i] = e.vectors()[i][j];
                 Dense.addScaled(left[j][i], x[i], right[j], 0, c);
             }
         });
